@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Build Debian's DPDK source with this project laid over it.
+#
+# The base tree is Debian's dpdk source package. Project files under app/,
+# drivers/, lib/ and doc/ are symlinked into it at the same paths, and
+# patches/series is applied to the few existing files the project hooks.
+# Only files whose content changed are touched, so ninja rebuilds in seconds.
+# Prints the build directory on stdout.
+set -euo pipefail
+source "$(dirname "$0")/noiommu-common.sh"
+
+need_pkgs build-essential dpkg-dev meson ninja-build pkg-config \
+	python3-pyelftools libnuma-dev patch
+
+pristine=$NOIOMMU_CACHE/src/dpdk-$DPDK_BASE_VERSION
+tree=$NOIOMMU_CACHE/dpdk/tree
+build=$NOIOMMU_CACHE/dpdk/build
+
+if [ ! -f "$pristine/.extracted" ]; then
+	dl=$NOIOMMU_CACHE/dl/dpdk
+	rm -rf "$dl" "$pristine"; mkdir -p "$dl"
+	log "downloading Debian dpdk $DPDK_BASE_DEB_VERSION source"
+	(cd "$dl" && noiommu_apt bookworm apt-get -q source --download-only \
+		"dpdk=$DPDK_BASE_DEB_VERSION" >&2)
+	dpkg-source -x "$dl"/dpdk_*.dsc "$pristine" >/dev/null
+	rm -rf "$dl"
+	touch "$pristine/.extracted"
+fi
+if [ ! -d "$tree" ]; then
+	log "creating DPDK work tree $tree"
+	mkdir -p "$(dirname "$tree")"
+	cp -a "$pristine" "$tree"
+fi
+
+# Put $2 at $1 in the tree unless it is already identical.
+install_if_changed() {
+	cmp -s "$2" "$tree/$1" && return 0
+	rm -f "$tree/$1"
+	mkdir -p "$(dirname "$tree/$1")"
+	cp "$2" "$tree/$1"
+}
+
+# 1. Patches: apply the series to copies of the pristine files.
+stage=$(mktemp -d); trap 'rm -rf "$stage"' EXIT
+patched=()
+while read -r p; do
+	case $p in ''|'#'*) continue ;; esac
+	for f in $(sed -n 's#^+++ b/\([^[:space:]]*\).*#\1#p' "$NOIOMMU_TOP/patches/$p"); do
+		[ -e "$stage/$f" ] && continue
+		mkdir -p "$(dirname "$stage/$f")"
+		cp "$pristine/$f" "$stage/$f"
+		patched+=("$f")
+	done
+	patch -s -p1 -d "$stage" --no-backup-if-mismatch < "$NOIOMMU_TOP/patches/$p" ||
+		die "patch $p does not apply to DPDK $DPDK_BASE_VERSION"
+done < "$NOIOMMU_TOP/patches/series"
+
+# 2. Overlay: project files, symlinked so edits need no re-run of this step.
+overlay=()
+while IFS= read -r f; do
+	overlay+=("$f")
+	[ "$(readlink "$tree/$f" 2>/dev/null)" = "$NOIOMMU_TOP/$f" ] && continue
+	mkdir -p "$(dirname "$tree/$f")"
+	ln -sfn "$NOIOMMU_TOP/$f" "$tree/$f"
+done < <(cd "$NOIOMMU_TOP" && find app drivers lib doc -type f 2>/dev/null | sort)
+
+# Files patched or overlaid by an earlier run but not now go back to pristine.
+state=$tree/.noiommu-files
+if [ -f "$state" ]; then
+	while IFS= read -r f; do
+		printf '%s\n' "${patched[@]}" "${overlay[@]}" | grep -qxF "$f" && continue
+		if [ -e "$pristine/$f" ]; then install_if_changed "$f" "$pristine/$f"
+		else rm -f "$tree/$f"; fi
+	done < "$state"
+fi
+for f in "${patched[@]}"; do install_if_changed "$f" "$stage/$f"; done
+printf '%s\n' "${patched[@]}" "${overlay[@]}" > "$state"
+
+# 3. Configure once, then build incrementally.
+meson_opts=(
+	-Dplatform=generic
+	-Ddefault_library=static
+	-Dbuildtype=debugoptimized
+	-Dtests=true
+	-Denable_docs=false
+	-Denable_kmods=false
+	-Denable_apps=test-pmd,test-noiommu
+	-Denable_drivers=bus/pci,bus/vdev,bus/vfio_cdev,net/e1000,net/virtio,mempool/ring,mempool/stack
+)
+opts_key=$(printf '%s\n' "${meson_opts[@]}" | sha256sum | cut -c1-12)
+if [ "$(cat "$build/.noiommu-opts" 2>/dev/null)" != "$opts_key" ]; then
+	rm -rf "$build"
+	log "configuring DPDK (meson)"
+	meson setup "${meson_opts[@]}" "$build" "$tree" > "$NOIOMMU_CACHE/dpdk/meson.log" 2>&1 ||
+		{ tail -30 "$NOIOMMU_CACHE/dpdk/meson.log" >&2; die "meson setup failed"; }
+	echo "$opts_key" > "$build/.noiommu-opts"
+fi
+log "building DPDK (first build about 3-5 min on 2 cores; log $build/ninja.log.txt)"
+if ! ninja -C "$build" > "$build/ninja.log.txt" 2>&1; then
+	grep -E 'error|FAILED' -A5 "$build/ninja.log.txt" | head -60 >&2
+	die "DPDK build failed (log $build/ninja.log.txt)"
+fi
+echo "$build"

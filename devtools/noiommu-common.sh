@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Shared settings and helpers of the devtools scripts; sourced, never run.
+
+NOIOMMU_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Expensive artefacts (sources, kernels, builds) live outside the work tree.
+NOIOMMU_CACHE=${NOIOMMU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dpdk-noiommu}
+NOIOMMU_APT=$NOIOMMU_CACHE/apt
+# The one place the DPDK base version is recorded.
+DPDK_BASE_VERSION=22.11.11
+DPDK_BASE_DEB_VERSION=22.11.11-0+deb12u1
+# Oldest kernel with IOMMU_IOAS_NOIOMMU_GET_PA.
+KERNEL_MIN_SERIES=7.3
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Main Debian archive URL, read from the machine's own apt sources.
+debian_archive_url() {
+	local url
+	url=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+		/etc/apt/sources.list.d/*.sources 2>/dev/null |
+		grep -oE 'https?://[^ ]+/debian/?( |$)' | grep -v security |
+		head -1 | tr -d ' ')
+	[ -n "$url" ] || die "no Debian archive found in /etc/apt sources; add one"
+	echo "${url%/}"
+}
+
+# Private apt configuration reaching bookworm, bookworm-backports and
+# experimental without touching the system's sources. $1 selects the suites.
+noiommu_apt() {
+	local suites=$1; shift
+	local dir=$NOIOMMU_APT/$suites url s
+	if [ ! -f "$dir/apt.conf" ]; then
+		url=$(debian_archive_url)
+		mkdir -p "$dir/lists/partial" "$dir/archives/partial"
+		: > "$dir/sources.list"
+		for s in ${suites//+/ }; do
+			echo "deb $url $s main" >> "$dir/sources.list"
+			echo "deb-src $url $s main" >> "$dir/sources.list"
+		done
+		cat > "$dir/apt.conf" <<CONF
+Dir::Etc::sourcelist "$dir/sources.list";
+Dir::Etc::sourceparts "-";
+Dir::State::Lists "$dir/lists";
+Dir::Cache::Archives "$dir/archives";
+APT::Get::List-Cleanup "0";
+APT::Sandbox::User "root";
+CONF
+	fi
+	if [ ! -f "$dir/updated" ] || [ -n "$(find "$dir/updated" -mmin +1440)" ]; then
+		log "apt update ($suites)"
+		APT_CONFIG=$dir/apt.conf apt-get -q update >&2 || die "apt-get update failed for $suites"
+		touch "$dir/updated"
+	fi
+	APT_CONFIG=$dir/apt.conf "$@"
+}
+
+# Install bookworm packages that are missing.
+need_pkgs() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing ${missing[*]}"
+	noiommu_apt bookworm+bookworm-backports \
+		env DEBIAN_FRONTEND=noninteractive apt-get -y -q install \
+		--no-install-recommends "${missing[@]}" >&2 ||
+		die "apt-get install ${missing[*]} failed"
+}
