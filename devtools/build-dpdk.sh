@@ -69,6 +69,7 @@ done < <(cd "$NOIOMMU_TOP" && find app drivers lib doc -type f 2>/dev/null | sor
 state=$tree/.noiommu-files
 if [ -f "$state" ]; then
 	while IFS= read -r f; do
+		[ -n "$f" ] || continue
 		printf '%s\n' "${patched[@]}" "${overlay[@]}" | grep -qxF "$f" && continue
 		if [ -e "$pristine/$f" ]; then install_if_changed "$f" "$pristine/$f"
 		else rm -f "$tree/$f"; fi

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The DPDK no-IOMMU cdev authors
+ */
+
+#ifndef VFIO_CDEV_PRIVATE_H
+#define VFIO_CDEV_PRIVATE_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <rte_log.h>
+#include <rte_pci.h>
+
+extern int vfio_cdev_logtype;
+#define VFIO_CDEV_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, vfio_cdev_logtype, \
+		"vfio_cdev: " fmt "\n", ## __VA_ARGS__)
+
+/* An iommufd with the one IOAS that holds all DPDK memory. */
+struct vfio_cdev_iommufd {
+	int fd;
+	uint32_t ioas_id;
+};
+
+int vfio_cdev_iommufd_open(struct vfio_cdev_iommufd *ctx);
+void vfio_cdev_iommufd_close(struct vfio_cdev_iommufd *ctx);
+/* Pin [va, va + len) at IOVA va. 0 or -errno, logged. */
+int vfio_cdev_ioas_map(const struct vfio_cdev_iommufd *ctx,
+		uint64_t va, uint64_t len);
+int vfio_cdev_ioas_unmap(const struct vfio_cdev_iommufd *ctx,
+		uint64_t va, uint64_t len);
+/* Physical address of pinned va. 0 or -errno, not logged. */
+int vfio_cdev_ioas_get_pa(const struct vfio_cdev_iommufd *ctx,
+		uint64_t va, uint64_t *pa);
+/* Check once a device is attached that the kernel answers PA queries. */
+int vfio_cdev_ioas_check_get_pa(const struct vfio_cdev_iommufd *ctx);
+
+/* A vfio-pci device used through its no-IOMMU cdev. */
+struct vfio_cdev_device {
+	TAILQ_ENTRY(vfio_cdev_device) next;
+	struct rte_pci_addr addr;
+	char name[PCI_PRI_STR_SIZE];
+	char node[64];           /* /dev/vfio/devices/noiommu-vfioN */
+	int fd;                  /* bound to the iommufd, attached to the IOAS */
+};
+TAILQ_HEAD(vfio_cdev_device_list, vfio_cdev_device);
+
+/* Is no-IOMMU mode on in the vfio module? 1, 0, or -1 (logged) if unknown. */
+int vfio_cdev_noiommu_mode(void);
+/*
+ * Find the cdev node of a PCI device: 0 when it is usable, else -errno.
+ * With report set, a device that cannot be used gets a warning with the
+ * cause and the fix.
+ */
+int vfio_cdev_device_lookup(struct vfio_cdev_device *dev, int report);
+/* Open, bind and attach a device. 0 or -errno, logged. */
+int vfio_cdev_device_open(struct vfio_cdev_device *dev,
+		const struct vfio_cdev_iommufd *ctx);
+void vfio_cdev_device_close(struct vfio_cdev_device *dev);
+
+#endif /* VFIO_CDEV_PRIVATE_H */

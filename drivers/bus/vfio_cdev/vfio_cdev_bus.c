@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The DPDK no-IOMMU cdev authors
+ */
+
+/*
+ * The vfio_cdev bus opens no-IOMMU VFIO devices through iommufd during the
+ * bus scan, before EAL initialises memory: the kernel pins memory and tells
+ * its physical addresses only while a device is attached to the IOAS. It
+ * probes no driver itself; the PCI bus probes the devices as usual and gets
+ * their fds from EAL's rte_vfio_setup_device().
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bus_driver.h>
+#include <bus_pci_driver.h>
+#include <rte_devargs.h>
+#include <rte_eal.h>
+#include <vfio_cdev_driver.h>
+
+#include "private.h"
+
+struct vfio_cdev_bus {
+	struct rte_bus bus;
+	struct vfio_cdev_iommufd iommufd;
+	struct vfio_cdev_device_list devices;
+};
+
+static struct vfio_cdev_bus vfio_cdev_bus;
+#define IOMMUFD (&vfio_cdev_bus.iommufd)
+
+static struct vfio_cdev_device *
+find_device(const char *name)
+{
+	struct vfio_cdev_device *dev;
+
+	TAILQ_FOREACH(dev, &vfio_cdev_bus.devices, next)
+		if (strcmp(dev->name, name) == 0)
+			return dev;
+	return NULL;
+}
+
+/* Is a PCI device selected by the PCI bus's allow/block lists? */
+static int
+pci_selected(const struct rte_pci_addr *addr, int *allowed)
+{
+	struct rte_bus *pci = rte_bus_find_by_name("pci");
+	struct rte_devargs *da;
+	struct rte_pci_addr da_addr;
+
+	*allowed = 0;
+	RTE_EAL_DEVARGS_FOREACH("pci", da) {
+		if (rte_pci_addr_parse(da->name, &da_addr) != 0 ||
+				rte_pci_addr_cmp(&da_addr, addr) != 0)
+			continue;
+		if (da->policy == RTE_DEV_BLOCKED)
+			return 0;
+		*allowed = 1;
+		return 1;
+	}
+	return pci == NULL || pci->conf.scan_mode != RTE_BUS_SCAN_ALLOWLIST;
+}
+
+static void
+release_devices(void)
+{
+	struct vfio_cdev_device *dev;
+
+	rte_vfio_cdev_ops_unregister();
+	while ((dev = TAILQ_FIRST(&vfio_cdev_bus.devices)) != NULL) {
+		TAILQ_REMOVE(&vfio_cdev_bus.devices, dev, next);
+		vfio_cdev_device_close(dev);
+		free(dev);
+	}
+	vfio_cdev_iommufd_close(IOMMUFD);
+}
+
+/* Open, bind and attach one device; -errno on failure (logged). */
+static int
+add_device(const struct rte_pci_addr *addr, int report)
+{
+	struct vfio_cdev_device *dev;
+	int ret;
+
+	dev = calloc(1, sizeof(*dev));
+	if (dev == NULL)
+		return -ENOMEM;
+	dev->addr = *addr;
+	dev->fd = -1;
+	rte_pci_device_name(addr, dev->name, sizeof(dev->name));
+	ret = vfio_cdev_device_lookup(dev, report);
+	if (ret == 0)
+		ret = vfio_cdev_device_open(dev, IOMMUFD);
+	if (ret != 0) {
+		free(dev);
+		return ret;
+	}
+	TAILQ_INSERT_TAIL(&vfio_cdev_bus.devices, dev, next);
+	return 0;
+}
+
+static int
+cdev_dma_map(uint64_t va, uint64_t len, uint64_t *pa)
+{
+	int ret;
+
+	ret = vfio_cdev_ioas_map(IOMMUFD, va, len);
+	if (ret != 0)
+		return ret;
+	ret = vfio_cdev_ioas_get_pa(IOMMUFD, va, pa);
+	if (ret != 0) {
+		VFIO_CDEV_LOG(ERR, "no physical address for pinned 0x%" PRIx64 ": %s",
+			va, strerror(-ret));
+		vfio_cdev_ioas_unmap(IOMMUFD, va, len);
+	}
+	return ret;
+}
+
+static int
+cdev_dma_unmap(uint64_t va, uint64_t len)
+{
+	return vfio_cdev_ioas_unmap(IOMMUFD, va, len);
+}
+
+static int
+cdev_get_pa(uint64_t va, uint64_t *pa)
+{
+	return vfio_cdev_ioas_get_pa(IOMMUFD, va, pa);
+}
+
+static int
+cdev_device_fd(const char *pci_addr)
+{
+	struct vfio_cdev_device *dev = find_device(pci_addr);
+	struct rte_pci_addr addr;
+	int fd;
+
+	/* A device plugged after start-up joins the IOAS now. */
+	if (dev == NULL && rte_eal_process_type() == RTE_PROC_PRIMARY &&
+			rte_pci_addr_parse(pci_addr, &addr) == 0 &&
+			add_device(&addr, 1) == 0)
+		dev = find_device(pci_addr);
+	if (dev == NULL)
+		return -ENODEV;
+	/* The PCI bus owns (and closes) a duplicate: the device stays ours. */
+	fd = fcntl(dev->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0) {
+		VFIO_CDEV_LOG(ERR, "%s: cannot duplicate device fd: %s",
+			dev->name, strerror(errno));
+		return -errno;
+	}
+	return fd;
+}
+
+static const struct rte_vfio_cdev_ops vfio_cdev_ops = {
+	.dma_map = cdev_dma_map,
+	.dma_unmap = cdev_dma_unmap,
+	.get_pa = cdev_get_pa,
+	.device_fd = cdev_device_fd,
+};
+
+static int
+scan_primary(void)
+{
+	struct rte_pci_addr addr;
+	struct dirent **names;
+	int allowed, mode, n, i, ret = 0;
+
+	mode = vfio_cdev_noiommu_mode();
+	if (mode <= 0) {
+		if (mode == 0)
+			VFIO_CDEV_LOG(ERR, "VFIO no-IOMMU mode is off: boot with vfio.enable_unsafe_noiommu_mode=1 (or write Y to /sys/module/vfio/parameters/enable_unsafe_noiommu_mode), then bind the devices to vfio-pci again");
+		return -1;
+	}
+	if (vfio_cdev_iommufd_open(IOMMUFD) != 0)
+		return -1;
+
+	n = scandir(rte_pci_get_sysfs_path(), &names, NULL, alphasort);
+	if (n < 0) {
+		VFIO_CDEV_LOG(ERR, "cannot read %s: %s",
+			rte_pci_get_sysfs_path(), strerror(errno));
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		if (ret != -EPERM && ret != -EACCES &&
+				rte_pci_addr_parse(names[i]->d_name, &addr) == 0 &&
+				pci_selected(&addr, &allowed))
+			ret = add_device(&addr, allowed);
+		free(names[i]);
+	}
+	free(names);
+	/* Missing privileges hold for every device: stop at the first. */
+	if (ret == -EPERM || ret == -EACCES)
+		goto fail;
+	if (TAILQ_EMPTY(&vfio_cdev_bus.devices)) {
+		VFIO_CDEV_LOG(ERR, "no vfio-pci device with a no-IOMMU cdev node found: bind one with dpdk-devbind.py -b vfio-pci <BDF>");
+		goto fail;
+	}
+	if (vfio_cdev_ioas_check_get_pa(IOMMUFD) != 0)
+		goto fail;
+	return rte_vfio_cdev_ops_register(&vfio_cdev_ops);
+
+fail:
+	release_devices();
+	return -1;
+}
+
+static int
+vfio_cdev_scan(void)
+{
+	if (!rte_vfio_cdev_requested())
+		return 0;
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+		VFIO_CDEV_LOG(ERR, "secondary processes are not supported yet");
+		return -1;
+	}
+	return scan_primary();
+}
+
+static int
+vfio_cdev_probe(void)
+{
+	/* Drivers bind through the PCI bus. */
+	return 0;
+}
+
+static struct rte_device *
+vfio_cdev_find_device(const struct rte_device *start __rte_unused,
+		rte_dev_cmp_t cmp __rte_unused, const void *data __rte_unused)
+{
+	/* The devices are the PCI bus's; this bus lists none of its own. */
+	return NULL;
+}
+
+static enum rte_iova_mode
+vfio_cdev_get_iommu_class(void)
+{
+	/* Without an IOMMU, devices DMA to physical addresses. */
+	return TAILQ_EMPTY(&vfio_cdev_bus.devices) ? RTE_IOVA_DC : RTE_IOVA_PA;
+}
+
+static int
+vfio_cdev_cleanup(void)
+{
+	release_devices();
+	return 0;
+}
+
+static struct vfio_cdev_bus vfio_cdev_bus = {
+	.bus = {
+		.scan = vfio_cdev_scan,
+		.probe = vfio_cdev_probe,
+		.find_device = vfio_cdev_find_device,
+		.get_iommu_class = vfio_cdev_get_iommu_class,
+		.cleanup = vfio_cdev_cleanup,
+	},
+	.iommufd = { .fd = -1 },
+	.devices = TAILQ_HEAD_INITIALIZER(vfio_cdev_bus.devices),
+};
+
+RTE_REGISTER_BUS(vfio_cdev, vfio_cdev_bus.bus);
+RTE_LOG_REGISTER_DEFAULT(vfio_cdev_logtype, NOTICE);

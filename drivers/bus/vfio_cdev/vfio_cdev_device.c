@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The DPDK no-IOMMU cdev authors
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <bus_pci_driver.h>
+
+#include "private.h"
+#include "vfio_cdev_uapi.h"
+
+#define NOIOMMU_PARAM "/sys/module/vfio/parameters/enable_unsafe_noiommu_mode"
+#define NOIOMMU_PREFIX "noiommu-vfio"
+#define DEVBIND_HINT "bind it with: dpdk-devbind.py -b vfio-pci"
+
+int
+vfio_cdev_noiommu_mode(void)
+{
+	char c = 0;
+	FILE *f;
+
+	f = fopen(NOIOMMU_PARAM, "r");
+	if (f == NULL) {
+		VFIO_CDEV_LOG(ERR, "%s missing: the kernel needs CONFIG_VFIO=y and CONFIG_VFIO_NOIOMMU=y (or modprobe vfio-pci)",
+			NOIOMMU_PARAM);
+		return -1;
+	}
+	if (fread(&c, 1, 1, f) != 1)
+		c = 0;
+	fclose(f);
+	return c == 'Y' || c == '1';
+}
+
+int
+vfio_cdev_device_lookup(struct vfio_cdev_device *dev, int report)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	struct dirent *e;
+	ssize_t n;
+	DIR *dir;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s/driver",
+		rte_pci_get_sysfs_path(), dev->name);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0) {
+		if (report)
+			VFIO_CDEV_LOG(WARNING, "%s is not bound to a driver: %s %s",
+				dev->name, DEVBIND_HINT, dev->name);
+		return -ENODEV;
+	}
+	link[n] = '\0';
+	if (strcmp(basename(link), "vfio-pci") != 0) {
+		if (report)
+			VFIO_CDEV_LOG(WARNING, "%s is bound to %s, not vfio-pci: %s %s",
+				dev->name, basename(link), DEVBIND_HINT,
+				dev->name);
+		return -ENODEV;
+	}
+
+	/* From here on the admin meant the device for VFIO: always report. */
+	snprintf(path, sizeof(path), "%s/%s/vfio-dev",
+		rte_pci_get_sysfs_path(), dev->name);
+	dir = opendir(path);
+	if (dir == NULL) {
+		VFIO_CDEV_LOG(WARNING, "%s has no VFIO cdev node: the kernel needs CONFIG_VFIO_DEVICE_CDEV=y",
+			dev->name);
+		return -ENOENT;
+	}
+	ret = -ENOENT;
+	while ((e = readdir(dir)) != NULL) {
+		if (strncmp(e->d_name, NOIOMMU_PREFIX,
+				strlen(NOIOMMU_PREFIX)) == 0) {
+			snprintf(dev->node, sizeof(dev->node),
+				"/dev/vfio/devices/%s", e->d_name);
+			ret = 0;
+			break;
+		}
+		if (strncmp(e->d_name, "vfio", 4) == 0)
+			ret = -EINVAL;
+	}
+	closedir(dir);
+	if (ret == -EINVAL)
+		VFIO_CDEV_LOG(WARNING, "%s is behind an IOMMU, --vfio-cdev is for devices without one: run without --vfio-cdev",
+			dev->name);
+	else if (ret != 0)
+		VFIO_CDEV_LOG(WARNING, "%s has no no-IOMMU cdev node: the kernel needs CONFIG_VFIO_NOIOMMU=y",
+			dev->name);
+	return ret;
+}
+
+int
+vfio_cdev_device_open(struct vfio_cdev_device *dev,
+		const struct vfio_cdev_iommufd *ctx)
+{
+	struct vfio_device_bind_iommufd bind = {
+		.argsz = sizeof(bind),
+		.iommufd = ctx->fd,
+	};
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.pt_id = ctx->ioas_id,
+	};
+	int err;
+
+	dev->fd = open(dev->node, O_RDWR | O_CLOEXEC);
+	if (dev->fd < 0) {
+		err = errno;
+		if (err == EPERM)
+			VFIO_CDEV_LOG(ERR, "%s: opening %s needs CAP_SYS_RAWIO: run as root or grant the capability",
+				dev->name, dev->node);
+		else if (err == EACCES)
+			VFIO_CDEV_LOG(ERR, "%s: permission denied on %s: give the user read/write access to it",
+				dev->name, dev->node);
+		else
+			VFIO_CDEV_LOG(ERR, "%s: cannot open %s: %s",
+				dev->name, dev->node, strerror(err));
+		return -err;
+	}
+	if (ioctl(dev->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind) != 0) {
+		err = errno;
+		if (err == EBUSY)
+			VFIO_CDEV_LOG(ERR, "%s is in use: another process or its VFIO group holds it; close that first",
+				dev->name);
+		else
+			VFIO_CDEV_LOG(ERR, "%s: VFIO_DEVICE_BIND_IOMMUFD failed: %s",
+				dev->name, strerror(err));
+		goto close_fd;
+	}
+	if (ioctl(dev->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach) != 0) {
+		err = errno;
+		VFIO_CDEV_LOG(ERR, "%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT failed: %s",
+			dev->name, strerror(err));
+		goto close_fd;
+	}
+	VFIO_CDEV_LOG(INFO, "%s: %s attached to IOAS %u",
+		dev->name, dev->node, ctx->ioas_id);
+	return 0;
+
+close_fd:
+	/* Closing the cdev unbinds it from the iommufd. */
+	close(dev->fd);
+	dev->fd = -1;
+	return -err;
+}
+
+void
+vfio_cdev_device_close(struct vfio_cdev_device *dev)
+{
+	if (dev->fd >= 0)
+		close(dev->fd);
+	dev->fd = -1;
+}

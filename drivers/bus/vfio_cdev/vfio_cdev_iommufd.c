@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The DPDK no-IOMMU cdev authors
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "private.h"
+#include "vfio_cdev_uapi.h"
+
+#define IOMMUFD_PATH "/dev/iommu"
+
+int
+vfio_cdev_iommufd_open(struct vfio_cdev_iommufd *ctx)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	int err;
+
+	ctx->fd = open(IOMMUFD_PATH, O_RDWR | O_CLOEXEC);
+	if (ctx->fd < 0) {
+		err = errno;
+		if (err == ENOENT)
+			VFIO_CDEV_LOG(ERR, "%s not found: the kernel needs CONFIG_IOMMUFD=y (or modprobe iommufd)",
+				IOMMUFD_PATH);
+		else if (err == EACCES)
+			VFIO_CDEV_LOG(ERR, "cannot open %s: permission denied; give the user read/write access to it",
+				IOMMUFD_PATH);
+		else
+			VFIO_CDEV_LOG(ERR, "cannot open %s: %s",
+				IOMMUFD_PATH, strerror(err));
+		return -err;
+	}
+	if (ioctl(ctx->fd, IOMMU_IOAS_ALLOC, &alloc) != 0) {
+		err = errno;
+		VFIO_CDEV_LOG(ERR, "IOMMU_IOAS_ALLOC failed: %s", strerror(err));
+		close(ctx->fd);
+		ctx->fd = -1;
+		return -err;
+	}
+	ctx->ioas_id = alloc.out_ioas_id;
+	return 0;
+}
+
+void
+vfio_cdev_iommufd_close(struct vfio_cdev_iommufd *ctx)
+{
+	/* The last close destroys the IOAS and everything mapped in it. */
+	if (ctx->fd >= 0)
+		close(ctx->fd);
+	ctx->fd = -1;
+}
+
+int
+vfio_cdev_ioas_map(const struct vfio_cdev_iommufd *ctx, uint64_t va,
+		uint64_t len)
+{
+	/* The IOVA is only a lookup key without an IOMMU: use the VA. */
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ctx->ioas_id,
+		.user_va = va,
+		.length = len,
+		.iova = va,
+	};
+	static int memlock_reported;
+	struct rlimit rl;
+	int err;
+
+	if (ioctl(ctx->fd, IOMMU_IOAS_MAP, &map) == 0)
+		return 0;
+	err = errno;
+	if (err == ENOMEM && getrlimit(RLIMIT_MEMLOCK, &rl) == 0 &&
+			rl.rlim_cur != RLIM_INFINITY) {
+		/* EAL retries allocations: say it once, loudly. */
+		if (!memlock_reported++)
+			VFIO_CDEV_LOG(ERR, "cannot pin %" PRIu64 " KiB at 0x%" PRIx64 ": RLIMIT_MEMLOCK (%" PRIu64 " KiB) is too small; raise it (ulimit -l) or grant CAP_IPC_LOCK",
+				len >> 10, va, (uint64_t)rl.rlim_cur >> 10);
+	} else {
+		VFIO_CDEV_LOG(ERR, "IOMMU_IOAS_MAP of %" PRIu64 " KiB at 0x%" PRIx64 " failed: %s",
+			len >> 10, va, strerror(err));
+	}
+	return -err;
+}
+
+int
+vfio_cdev_ioas_unmap(const struct vfio_cdev_iommufd *ctx, uint64_t va,
+		uint64_t len)
+{
+	struct iommu_ioas_unmap unmap = {
+		.size = sizeof(unmap),
+		.ioas_id = ctx->ioas_id,
+		.iova = va,
+		.length = len,
+	};
+	int err;
+
+	if (ioctl(ctx->fd, IOMMU_IOAS_UNMAP, &unmap) == 0)
+		return 0;
+	err = errno;
+	VFIO_CDEV_LOG(ERR, "IOMMU_IOAS_UNMAP of %" PRIu64 " KiB at 0x%" PRIx64 " failed: %s",
+		len >> 10, va, strerror(err));
+	return -err;
+}
+
+int
+vfio_cdev_ioas_get_pa(const struct vfio_cdev_iommufd *ctx, uint64_t va,
+		uint64_t *pa)
+{
+	/*
+	 * The kernel walks the queried length page by page; a DPDK page is
+	 * physically contiguous by construction, so one byte is enough.
+	 */
+	struct iommu_ioas_noiommu_get_pa get_pa = {
+		.size = sizeof(get_pa),
+		.ioas_id = ctx->ioas_id,
+		.iova = va,
+		.length = 1,
+	};
+
+	if (ioctl(ctx->fd, IOMMU_IOAS_NOIOMMU_GET_PA, &get_pa) != 0)
+		return -errno;
+	*pa = get_pa.out_phys;
+	return 0;
+}
+
+int
+vfio_cdev_ioas_check_get_pa(const struct vfio_cdev_iommufd *ctx)
+{
+	size_t len = sysconf(_SC_PAGESIZE);
+	uint64_t va, pa;
+	void *page;
+	int ret;
+
+	page = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (page == MAP_FAILED)
+		return -errno;
+	va = (uintptr_t)page;
+	ret = vfio_cdev_ioas_map(ctx, va, len);
+	if (ret != 0) {
+		/* reported by vfio_cdev_ioas_map() */
+		munmap(page, len);
+		return ret;
+	}
+	ret = vfio_cdev_ioas_get_pa(ctx, va, &pa);
+	vfio_cdev_ioas_unmap(ctx, va, len);
+	munmap(page, len);
+
+	switch (ret) {
+	case 0:
+		break;
+	case -ENOTTY:
+		VFIO_CDEV_LOG(ERR, "the kernel has no IOMMU_IOAS_NOIOMMU_GET_PA: Linux 7.3 or newer is needed");
+		break;
+	case -EOPNOTSUPP:
+		VFIO_CDEV_LOG(ERR, "the kernel answers no physical addresses: it needs CONFIG_VFIO_NOIOMMU=y with CONFIG_VFIO_DEVICE_CDEV=y (IOMMUFD_NOIOMMU)");
+		break;
+	case -EPERM:
+		VFIO_CDEV_LOG(ERR, "IOMMU_IOAS_NOIOMMU_GET_PA needs CAP_SYS_RAWIO: run as root or grant the capability");
+		break;
+	default:
+		VFIO_CDEV_LOG(ERR, "IOMMU_IOAS_NOIOMMU_GET_PA failed: %s",
+			strerror(-ret));
+	}
+	return ret;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The DPDK no-IOMMU cdev authors
+ */
+
+#ifndef EAL_VFIO_CDEV_H
+#define EAL_VFIO_CDEV_H
+
+/*
+ * EAL side of the VFIO cdev no-IOMMU backend (--vfio-cdev): each function is
+ * what one hook in an existing EAL file calls when the option is given.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_memory.h>
+
+struct internal_config;
+struct vfio_device_info;
+
+/* Non-zero when --vfio-cdev was given. */
+int eal_vfio_cdev_enabled(void);
+
+/* Reject options the backend cannot honour; -1 after logging why. */
+int eal_vfio_cdev_check_options(const struct internal_config *cfg);
+
+/* Non-zero once the vfio_cdev bus installed its backend (bus scan). */
+int eal_vfio_cdev_ready(void);
+
+/* Pin a newly mapped memseg (primary) and return its physical address. */
+rte_iova_t eal_vfio_cdev_seg_map(void *addr, size_t len);
+
+/* Unpin a memseg before its page is given back (primary only). */
+void eal_vfio_cdev_seg_unmap(void *addr, size_t len);
+
+/* Physical address of a pinned virtual address, RTE_BAD_IOVA otherwise. */
+phys_addr_t eal_vfio_cdev_virt2phy(const void *addr);
+
+/* rte_vfio_setup_device() and rte_vfio_release_device() in cdev mode. */
+int eal_vfio_cdev_setup_device(const char *dev_addr, int *vfio_dev_fd,
+		struct vfio_device_info *device_info);
+int eal_vfio_cdev_release_device(const char *dev_addr, int vfio_dev_fd);
+
+/* rte_vfio_container_dma_map()/unmap() of the default container. */
+int eal_vfio_cdev_dma_map(uint64_t vaddr, uint64_t len);
+int eal_vfio_cdev_dma_unmap(uint64_t vaddr, uint64_t len);
+
+#endif /* EAL_VFIO_CDEV_H */
