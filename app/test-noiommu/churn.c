@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The DPDK no-IOMMU cdev authors
+ */
+
+/* Memory hotplug churn: reserve and free memzones of assorted sizes on
+ * every page size in use, so EAL allocates and frees pages at run time,
+ * and check after each step that the IOVA table matches the kernel and
+ * that the pinned amount returns to its baseline.
+ */
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include <rte_errno.h>
+#include <rte_memory.h>
+#include <rte_memzone.h>
+
+#include "test_noiommu.h"
+
+#define MAX_PAGE_SIZES 4
+#define KiB (1ULL << 10)
+#define MiB (1ULL << 20)
+
+static const uint64_t zone_sizes[] = {
+	4 * KiB, 100 * KiB, 1 * MiB + 1, 3 * MiB, 7 * MiB, 17 * MiB,
+};
+
+struct page_sizes {
+	uint64_t sz[MAX_PAGE_SIZES];
+	unsigned int n;
+};
+
+static int
+collect_page_size(const struct rte_memseg_list *msl, void *arg)
+{
+	struct page_sizes *ps = arg;
+	unsigned int i;
+
+	if (msl->external)
+		return 0;
+	for (i = 0; i < ps->n; i++)
+		if (ps->sz[i] == msl->page_sz)
+			return 0;
+	if (ps->n < MAX_PAGE_SIZES)
+		ps->sz[ps->n++] = msl->page_sz;
+	return 0;
+}
+
+static unsigned int
+memzone_flag(uint64_t page_sz)
+{
+	switch (page_sz) {
+	case 2 * MiB: return RTE_MEMZONE_2MB;
+	case 1024 * MiB: return RTE_MEMZONE_1GB;
+	default: return 0; /* --no-huge: system pages */
+	}
+}
+
+/* Every page of a memzone: IOVA of its memseg + offset == GET_PA. */
+static uint64_t
+check_zone(const struct rte_memzone *mz, uint64_t page_sz)
+{
+	uint64_t off, bad = 0;
+	const struct rte_memseg *ms;
+	rte_iova_t want, got;
+	char *va;
+
+	for (off = 0; off < mz->len; off += page_sz) {
+		va = (char *)mz->addr + off;
+		ms = rte_mem_virt2memseg(va, NULL);
+		if (ms == NULL)
+			return 1;
+		want = ms->iova + (va - (char *)ms->addr);
+		got = rte_mem_virt2phy(va);
+		if (want != got || (off == 0 && mz->iova != want)) {
+			printf("  MISMATCH memzone %s page %p: memseg iova 0x%" PRIx64 ", kernel 0x%" PRIx64 ", mz iova 0x%" PRIx64 "\n",
+				mz->name, va, want, got, mz->iova);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+int
+churn_run(unsigned int cycles, int pagemap_fd)
+{
+	const struct rte_memzone *mz[MAX_PAGE_SIZES * RTE_DIM(zone_sizes)];
+	struct page_sizes ps = { .n = 0 };
+	int64_t baseline, pinned, peak = 0;
+	uint64_t bad = 0, checked = 0;
+	struct iova_report r;
+	unsigned int c, p, s, n;
+	char name[RTE_MEMZONE_NAMESIZE];
+
+	rte_memseg_list_walk(collect_page_size, &ps);
+	baseline = vm_pinned_bytes();
+	printf("churn: %u cycles over %u page size(s), VmPin baseline %" PRId64 " KiB\n",
+		cycles, ps.n, baseline / 1024);
+	for (c = 1; c <= cycles; c++) {
+		n = 0;
+		for (p = 0; p < ps.n; p++) {
+			for (s = 0; s < RTE_DIM(zone_sizes); s++) {
+				/* one or two pages of a 1 GiB size is plenty */
+				if (zone_sizes[s] > ps.sz[p] * 8 &&
+						ps.sz[p] >= 1024 * MiB)
+					continue;
+				snprintf(name, sizeof(name), "churn_%u_%u_%u",
+					c, p, s);
+				mz[n] = rte_memzone_reserve(name, zone_sizes[s],
+					SOCKET_ID_ANY, memzone_flag(ps.sz[p]));
+				if (mz[n] == NULL) {
+					printf("churn: cannot reserve %" PRIu64 " bytes on %" PRIu64 " KiB pages: %s\n",
+						zone_sizes[s], ps.sz[p] / 1024,
+						rte_strerror(rte_errno));
+					bad++;
+					continue;
+				}
+				bad += check_zone(mz[n], ps.sz[p]);
+				n++;
+			}
+		}
+		pinned = vm_pinned_bytes();
+		if (pinned > peak)
+			peak = pinned;
+		if (iova_table_check(&r, pagemap_fd, 0) != 0)
+			bad += r.mismatches + (r.pages == 0);
+		checked += r.pages;
+		while (n > 0)
+			rte_memzone_free(mz[--n]);
+		/* Freed pages must be unpinned before they go back. */
+		pinned = vm_pinned_bytes();
+		if (pinned != baseline) {
+			printf("churn: VmPin %" PRId64 " KiB after freeing, baseline %" PRId64 " KiB\n",
+				pinned / 1024, baseline / 1024);
+			bad++;
+		}
+		printf("churn cycle %u/%u: %" PRIu64 " pages in table, VmPin peak %" PRId64 " KiB, after free %" PRId64 " KiB, errors %" PRIu64 "\n",
+			c, cycles, r.pages, peak / 1024, pinned / 1024, bad);
+		fflush(stdout);
+	}
+	printf("churn: %u cycles, %" PRIu64 " page checks, VmPin baseline %" PRId64 " KiB peak %" PRId64 " KiB end %" PRId64 " KiB, %" PRIu64 " errors\n",
+		cycles, checked, baseline / 1024, peak / 1024,
+		vm_pinned_bytes() / 1024, bad);
+	return bad == 0 ? 0 : -1;
+}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The DPDK no-IOMMU cdev authors
+ */
+
+/*
+ * dpdk-test-noiommu: checks that the IOVA table of a no-IOMMU DPDK process
+ * is exact, at start-up and through memory hotplug and external memory.
+ *
+ *   dpdk-test-noiommu [EAL options] -- [options] [command...]
+ *   dpdk-test-noiommu pagemap PID FILE
+ *
+ * Commands run in order (default: check churn extmem):
+ *   check          every memseg: IOVA == GET_PA (rte_mem_virt2phy)
+ *   churn          reserve/free memzones for --cycles N (default 10) cycles
+ *   extmem         external memory through rte_dev_dma_map()
+ *   dump FILE      write "va iova len" per memseg, then stop (SIGSTOP) so a
+ *                  privileged "pagemap" run can read this process's pagemap
+ * Options:
+ *   --pagemap      also compare with this process's /proc/self/pagemap
+ *   --cycles N     churn cycles
+ * The second form needs no EAL: it compares a dump with PID's pagemap.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+
+#include "test_noiommu.h"
+
+static int
+cmd_check(int pagemap_fd, int cdev)
+{
+	struct iova_report r;
+	int64_t pinned;
+	int ret;
+
+	ret = iova_table_check(&r, pagemap_fd, 0);
+	iova_report_print("check", &r);
+	pinned = vm_pinned_bytes();
+	printf("check: VmPin %" PRId64 " KiB, memsegs %" PRIu64 " KiB\n",
+		pinned / 1024, r.pinned_bytes / 1024);
+	/* With --vfio-cdev every memseg is pinned, and nothing else is. */
+	if (cdev && pinned != (int64_t)r.pinned_bytes) {
+		printf("check: FAIL pinned memory differs from the memseg total\n");
+		ret = -1;
+	}
+	return ret;
+}
+
+static int
+cmd_dump(const char *path)
+{
+	if (iova_table_dump(path) != 0)
+		return -1;
+	printf("dump: %s written, pid %d stopping for the pagemap checker\n",
+		path, (int)getpid());
+	fflush(stdout);
+	raise(SIGSTOP);
+	return 0;
+}
+
+static int
+has_arg(int argc, char **argv, const char *arg)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], arg) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+run_command(const char *cmd, const char *dump_path, unsigned int cycles,
+		int pagemap_fd, int cdev)
+{
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(pagemap_fd, cdev);
+	if (strcmp(cmd, "churn") == 0)
+		return churn_run(cycles, pagemap_fd);
+	if (strcmp(cmd, "extmem") == 0)
+		return extmem_run(pagemap_fd);
+	if (strcmp(cmd, "dump") == 0 && dump_path != NULL)
+		return cmd_dump(dump_path);
+	printf("unknown command '%s' (check, churn, extmem, dump FILE)\n", cmd);
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const char *default_cmds[] = { "check", "churn", "extmem" };
+	const char *cmds[16], *dump_path = NULL;
+	unsigned int cycles = 10, ncmds = 0, c;
+	int pagemap_fd = -1, cdev, failed = 0, i, n;
+	uint16_t port;
+
+	if (argc == 4 && strcmp(argv[1], "pagemap") == 0)
+		return pagemap_check_dump(atoi(argv[2]), argv[3]);
+
+	cdev = has_arg(argc, argv, "--vfio-cdev");
+	n = rte_eal_init(argc, argv);
+	if (n < 0) {
+		fprintf(stderr, "test-noiommu: EAL init failed\n");
+		return 1;
+	}
+	argc -= n;
+	argv += n;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--pagemap") == 0) {
+			pagemap_fd = pagemap_open(getpid());
+			if (pagemap_fd < 0) {
+				printf("cannot open pagemap: %s\n",
+					strerror(-pagemap_fd));
+				failed++;
+			}
+		} else if (strcmp(argv[i], "--cycles") == 0 && i + 1 < argc) {
+			cycles = strtoul(argv[++i], NULL, 0);
+		} else if (ncmds < RTE_DIM(cmds)) {
+			cmds[ncmds++] = argv[i];
+			if (strcmp(argv[i], "dump") == 0 && i + 1 < argc)
+				dump_path = argv[++i];
+		}
+	}
+	if (ncmds == 0)
+		for (c = 0; c < RTE_DIM(default_cmds); c++)
+			cmds[ncmds++] = default_cmds[c];
+	for (c = 0; c < ncmds; c++)
+		failed += run_command(cmds[c], dump_path, cycles, pagemap_fd,
+				cdev) != 0;
+
+	RTE_ETH_FOREACH_DEV(port)
+		rte_eth_dev_close(port);
+	rte_eal_cleanup();
+	printf("test-noiommu: %s\n", failed ? "FAILED" : "all checks passed");
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The DPDK no-IOMMU cdev authors
+ */
+
+#ifndef TEST_NOIOMMU_H
+#define TEST_NOIOMMU_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* Result of one walk over the IOVA table. */
+struct iova_report {
+	uint64_t pages;          /* memsegs checked */
+	uint64_t bytes;          /* their total length */
+	uint64_t pinned_bytes;   /* of those, internal memory (pinned by EAL) */
+	uint64_t runs;           /* IOVA-contiguous runs of VA-adjacent memsegs */
+	uint64_t mismatches;     /* IOVA != GET_PA, or != pagemap */
+	uint64_t pagemap_checked;
+};
+
+/* Compare every memseg's IOVA with the kernel's answer (GET_PA through
+ * rte_mem_virt2phy()) and, with pagemap_fd >= 0, with /proc/PID/pagemap.
+ */
+int iova_table_check(struct iova_report *r, int pagemap_fd, int verbose);
+void iova_report_print(const char *what, const struct iova_report *r);
+/* Write "va iova len" of every memseg, for a separate pagemap checker. */
+int iova_table_dump(const char *path);
+
+/* Pinned memory of this process (VmPin of /proc/self/status), in bytes. */
+int64_t vm_pinned_bytes(void);
+
+/* /proc/PID/pagemap: open (-errno on failure) and translate a VA. */
+int pagemap_open(pid_t pid);
+uint64_t pagemap_pa(int fd, uint64_t va);
+/* The "pagemap PID FILE" command: check a dump against PID's pagemap. */
+int pagemap_check_dump(pid_t pid, const char *path);
+
+int churn_run(unsigned int cycles, int pagemap_fd);
+int extmem_run(int pagemap_fd);
+
+#endif /* TEST_NOIOMMU_H */
