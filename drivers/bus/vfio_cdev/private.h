@@ -58,4 +58,15 @@ int vfio_cdev_device_open(struct vfio_cdev_device *dev,
 		const struct vfio_cdev_iommufd *ctx);
 void vfio_cdev_device_close(struct vfio_cdev_device *dev);
 
+/* Bus state the multi-process channel serves. */
+const struct vfio_cdev_iommufd *vfio_cdev_bus_iommufd(void);
+const struct vfio_cdev_device *vfio_cdev_bus_find_device(const char *name);
+
+/* Multi-process (vfio_cdev_mp.c): the primary answers, secondaries ask. */
+int vfio_cdev_mp_register(void);
+void vfio_cdev_mp_unregister(void);
+int vfio_cdev_mp_get_iommufd(struct vfio_cdev_iommufd *ctx);
+/* A received device fd, or -errno (-ENODEV: the primary has no such device). */
+int vfio_cdev_mp_get_device_fd(const char *name);
+
 #endif /* VFIO_CDEV_PRIVATE_H */

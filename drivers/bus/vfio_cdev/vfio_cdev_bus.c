@@ -46,6 +46,18 @@ find_device(const char *name)
 	return NULL;
 }
 
+const struct vfio_cdev_device *
+vfio_cdev_bus_find_device(const char *name)
+{
+	return find_device(name);
+}
+
+const struct vfio_cdev_iommufd *
+vfio_cdev_bus_iommufd(void)
+{
+	return IOMMUFD;
+}
+
 /* Is a PCI device selected by the PCI bus's allow/block lists? */
 static int
 pci_selected(const struct rte_pci_addr *addr, int *allowed)
@@ -73,6 +85,7 @@ release_devices(void)
 	struct vfio_cdev_device *dev;
 
 	rte_vfio_cdev_ops_unregister();
+	vfio_cdev_mp_unregister();
 	while ((dev = TAILQ_FIRST(&vfio_cdev_bus.devices)) != NULL) {
 		TAILQ_REMOVE(&vfio_cdev_bus.devices, dev, next);
 		vfio_cdev_device_close(dev);
@@ -81,28 +94,39 @@ release_devices(void)
 	vfio_cdev_iommufd_close(IOMMUFD);
 }
 
-/* Open, bind and attach one device; -errno on failure (logged). */
-static int
-add_device(const struct rte_pci_addr *addr, int report)
+/*
+ * Make a device usable: the primary opens, binds and attaches it, a
+ * secondary receives the primary's fd. Return it, or NULL with *err set
+ * to -errno (logged).
+ */
+static struct vfio_cdev_device *
+add_device(const struct rte_pci_addr *addr, int report, int *err)
 {
 	struct vfio_cdev_device *dev;
 	int ret;
 
 	dev = calloc(1, sizeof(*dev));
-	if (dev == NULL)
-		return -ENOMEM;
+	if (dev == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
 	dev->addr = *addr;
-	dev->fd = -1;
 	rte_pci_device_name(addr, dev->name, sizeof(dev->name));
-	ret = vfio_cdev_device_lookup(dev, report);
-	if (ret == 0)
-		ret = vfio_cdev_device_open(dev, IOMMUFD);
+	if (rte_eal_process_type() == RTE_PROC_PRIMARY) {
+		ret = vfio_cdev_device_lookup(dev, report);
+		if (ret == 0)
+			ret = vfio_cdev_device_open(dev, IOMMUFD);
+	} else {
+		dev->fd = vfio_cdev_mp_get_device_fd(dev->name);
+		ret = dev->fd < 0 ? dev->fd : 0;
+	}
 	if (ret != 0) {
+		*err = ret;
 		free(dev);
-		return ret;
+		return NULL;
 	}
 	TAILQ_INSERT_TAIL(&vfio_cdev_bus.devices, dev, next);
-	return 0;
+	return dev;
 }
 
 static int
@@ -139,13 +163,14 @@ cdev_device_fd(const char *pci_addr)
 {
 	struct vfio_cdev_device *dev = find_device(pci_addr);
 	struct rte_pci_addr addr;
-	int fd;
+	int fd, err;
 
-	/* A device plugged after start-up joins the IOAS now. */
-	if (dev == NULL && rte_eal_process_type() == RTE_PROC_PRIMARY &&
-			rte_pci_addr_parse(pci_addr, &addr) == 0 &&
-			add_device(&addr, 1) == 0)
-		dev = find_device(pci_addr);
+	/*
+	 * A device plugged after start-up joins the IOAS now; a secondary
+	 * gets the primary's fd on first use.
+	 */
+	if (dev == NULL && rte_pci_addr_parse(pci_addr, &addr) == 0)
+		dev = add_device(&addr, 1, &err);
 	if (dev == NULL)
 		return -ENODEV;
 	/* The PCI bus owns (and closes) a duplicate: the device stays ours. */
@@ -170,7 +195,7 @@ scan_primary(void)
 {
 	struct rte_pci_addr addr;
 	struct dirent **names;
-	int allowed, mode, n, i, ret = 0;
+	int allowed, mode, n, i, err = 0;
 
 	mode = vfio_cdev_noiommu_mode();
 	if (mode <= 0) {
@@ -188,21 +213,22 @@ scan_primary(void)
 		goto fail;
 	}
 	for (i = 0; i < n; i++) {
-		if (ret != -EPERM && ret != -EACCES &&
+		/* Missing privileges hold for every device: stop at the first. */
+		if (err != -EPERM && err != -EACCES &&
 				rte_pci_addr_parse(names[i]->d_name, &addr) == 0 &&
 				pci_selected(&addr, &allowed))
-			ret = add_device(&addr, allowed);
+			add_device(&addr, allowed, &err);
 		free(names[i]);
 	}
 	free(names);
-	/* Missing privileges hold for every device: stop at the first. */
-	if (ret == -EPERM || ret == -EACCES)
+	if (err == -EPERM || err == -EACCES)
 		goto fail;
 	if (TAILQ_EMPTY(&vfio_cdev_bus.devices)) {
 		VFIO_CDEV_LOG(ERR, "no vfio-pci device with a no-IOMMU cdev node found: bind one with dpdk-devbind.py -b vfio-pci <BDF>");
 		goto fail;
 	}
-	if (vfio_cdev_ioas_check_get_pa(IOMMUFD) != 0)
+	if (vfio_cdev_ioas_check_get_pa(IOMMUFD) != 0 ||
+			vfio_cdev_mp_register() != 0)
 		goto fail;
 	return rte_vfio_cdev_ops_register(&vfio_cdev_ops);
 
@@ -216,11 +242,11 @@ vfio_cdev_scan(void)
 {
 	if (!rte_vfio_cdev_requested())
 		return 0;
-	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
-		VFIO_CDEV_LOG(ERR, "secondary processes are not supported yet");
+	if (rte_eal_process_type() == RTE_PROC_PRIMARY)
+		return scan_primary();
+	if (vfio_cdev_mp_get_iommufd(IOMMUFD) != 0)
 		return -1;
-	}
-	return scan_primary();
+	return rte_vfio_cdev_ops_register(&vfio_cdev_ops);
 }
 
 static int
@@ -242,7 +268,7 @@ static enum rte_iova_mode
 vfio_cdev_get_iommu_class(void)
 {
 	/* Without an IOMMU, devices DMA to physical addresses. */
-	return TAILQ_EMPTY(&vfio_cdev_bus.devices) ? RTE_IOVA_DC : RTE_IOVA_PA;
+	return IOMMUFD->fd >= 0 ? RTE_IOVA_PA : RTE_IOVA_DC;
 }
 
 static int
