@@ -13,6 +13,9 @@
  *   check          every memseg: IOVA == GET_PA (rte_mem_virt2phy)
  *   churn          reserve/free memzones for --cycles N (default 10) cycles
  *   extmem         external memory through rte_dev_dma_map()
+ *   hotplug        remove the first port's device and probe it again
+ *                  (rte_dev_remove/rte_dev_probe): memory stays pinned
+ *                  and the IOVA table stays exact
  *   ports          every port has received and sent packets (run it in a
  *                  secondary beside a forwarding primary: reading a port's
  *                  counters uses the device fd the primary passed over)
@@ -32,8 +35,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
+#include <rte_string_fns.h>
 
 #include "test_noiommu.h"
 
@@ -101,6 +106,47 @@ cmd_ports(void)
 }
 
 static int
+cmd_hotplug(int pagemap_fd)
+{
+	char name[RTE_DEV_NAME_MAX_LEN];
+	struct rte_eth_dev_info info;
+	struct iova_report r;
+	int64_t pin0, pin_removed, pin_back;
+	uint16_t port = rte_eth_find_next(0);
+	int ret = 0;
+
+	if (port >= RTE_MAX_ETHPORTS || rte_eth_dev_info_get(port, &info) != 0) {
+		printf("hotplug: no port: allow a PCI device (-a BDF)\n");
+		return -1;
+	}
+	strlcpy(name, rte_dev_name(info.device), sizeof(name));
+	pin0 = vm_pinned_bytes();
+	if (rte_eth_dev_close(port) != 0 || rte_dev_remove(info.device) != 0) {
+		printf("hotplug: cannot remove %s\n", name);
+		return -1;
+	}
+	pin_removed = vm_pinned_bytes();
+	ret |= iova_table_check(&r, pagemap_fd, 0);
+	iova_report_print("hotplug: after remove", &r);
+	if (rte_dev_probe(name) != 0 ||
+			rte_eth_dev_get_port_by_name(name, &port) != 0) {
+		printf("hotplug: cannot probe %s again\n", name);
+		return -1;
+	}
+	pin_back = vm_pinned_bytes();
+	ret |= iova_table_check(&r, pagemap_fd, 0);
+	iova_report_print("hotplug: after probe", &r);
+	printf("hotplug: %s removed and probed again as port %u, VmPin %" PRId64 " -> %" PRId64 " -> %" PRId64 " KiB\n",
+		name, port, pin0 / 1024, pin_removed / 1024, pin_back / 1024);
+	/* Unpinning while pages stay in use would leave stale IOVAs. */
+	if (pin_removed != pin0) {
+		printf("hotplug: FAIL memory was unpinned by the remove\n");
+		ret = -1;
+	}
+	return ret;
+}
+
+static int
 has_arg(int argc, char **argv, const char *arg)
 {
 	int i;
@@ -121,11 +167,13 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return churn_run(cycles, pagemap_fd);
 	if (strcmp(cmd, "extmem") == 0)
 		return extmem_run(pagemap_fd);
+	if (strcmp(cmd, "hotplug") == 0)
+		return cmd_hotplug(pagemap_fd);
 	if (strcmp(cmd, "ports") == 0)
 		return cmd_ports();
 	if (strcmp(cmd, "dump") == 0 && dump_path != NULL)
 		return cmd_dump(dump_path);
-	printf("unknown command '%s' (check, churn, extmem, ports, dump FILE)\n", cmd);
+	printf("unknown command '%s' (check, churn, extmem, hotplug, ports, dump FILE)\n", cmd);
 	return -1;
 }
 

@@ -10,6 +10,7 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_fbarray.h>
 #include <rte_log.h>
 #include <rte_memory.h>
 #include <vfio_cdev_driver.h>
@@ -57,7 +58,8 @@ eal_vfio_cdev_check_options(const struct internal_config *cfg)
 		RTE_LOG(ERR, EAL, "--vfio-cdev cannot use --iova-mode=va: devices without an IOMMU DMA to physical addresses; drop the option or use --iova-mode=pa\n");
 		return -1;
 	}
-	if (cfg->legacy_mem) {
+	/* --no-huge implies legacy memory, and is supported. */
+	if (cfg->legacy_mem && !cfg->no_hugetlbfs) {
 		RTE_LOG(ERR, EAL, "--vfio-cdev does not support --legacy-mem: drop --legacy-mem (dynamic memory is pinned page by page)\n");
 		return -1;
 	}
@@ -84,6 +86,33 @@ eal_vfio_cdev_seg_map(void *addr, size_t len)
 	else
 		ret = cdev_ops->get_pa((uintptr_t)addr, &pa);
 	return ret == 0 ? pa : RTE_BAD_IOVA;
+}
+
+int
+eal_vfio_cdev_pin_memseg_list(struct rte_memseg_list *msl)
+{
+	uint64_t len = (uint64_t)msl->memseg_arr.count * msl->page_sz;
+	struct rte_memseg *ms;
+	uint64_t pa;
+	int i;
+
+	if (cdev_ops == NULL)
+		return -1;
+	/* One area for the whole list: --no-huge memory is never freed. */
+	if (cdev_ops->dma_map((uintptr_t)msl->base_va, len, &pa) != 0)
+		return -1;
+	/* System pages are not contiguous: one PA query per page. */
+	for (i = 0; i < msl->memseg_arr.count; i++) {
+		ms = rte_fbarray_get(&msl->memseg_arr, i);
+		if (cdev_ops->get_pa((uintptr_t)ms->addr, &pa) != 0) {
+			RTE_LOG(ERR, EAL, "no physical address for pinned %p\n",
+				ms->addr);
+			cdev_ops->dma_unmap((uintptr_t)msl->base_va, len);
+			return -1;
+		}
+		ms->iova = pa;
+	}
+	return 0;
 }
 
 void

@@ -30,6 +30,10 @@ int eal_vfio_cdev_ready(void);
 /* Pin a newly mapped memseg (primary) and return its physical address. */
 rte_iova_t eal_vfio_cdev_seg_map(void *addr, size_t len);
 
+/* Pin the populated --no-huge memseg list; 0 or -1 (logged). */
+struct rte_memseg_list;
+int eal_vfio_cdev_pin_memseg_list(struct rte_memseg_list *msl);
+
 /* Unpin a memseg before its page is given back (primary only). */
 void eal_vfio_cdev_seg_unmap(void *addr, size_t len);
 
