@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The DPDK no-IOMMU cdev authors
+ */
+
+#include <inttypes.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_eal.h>
+#include <rte_fbarray.h>
+#include <rte_malloc.h>
+#include <rte_memory.h>
+#include <rte_vfio.h>
+#include <vfio_cdev_driver.h>
+
+#include "test.h"
+
+/*
+ * VFIO cdev no-IOMMU backend (run with --vfio-cdev and a vfio-pci device):
+ * memory comes pinned, with IOVAs that are the kernel's physical addresses.
+ */
+
+#define HUGE_2M (2u << 20)
+
+static int
+test_vfio_cdev_setup(void)
+{
+	if (!rte_vfio_cdev_requested()) {
+		printf("not in VFIO cdev mode: run with --vfio-cdev\n");
+		return TEST_SKIPPED;
+	}
+	return TEST_SUCCESS;
+}
+
+static int
+test_iova_mode_is_pa(void)
+{
+	TEST_ASSERT_EQUAL(rte_eal_iova_mode(), RTE_IOVA_PA,
+		"cdev no-IOMMU mode must select IOVA as PA");
+	TEST_ASSERT(rte_vfio_is_enabled("vfio_pci"),
+		"VFIO must be usable without a container");
+	return TEST_SUCCESS;
+}
+
+static int
+check_memseg(const struct rte_memseg_list *msl, const struct rte_memseg *ms,
+		void *arg)
+{
+	unsigned int *n = arg;
+
+	if (msl->external)
+		return 0;
+	if (ms->iova == RTE_BAD_IOVA || rte_mem_virt2phy(ms->addr) != ms->iova) {
+		printf("memseg %p: iova 0x%" PRIx64 ", kernel 0x%" PRIx64 "\n",
+			ms->addr, ms->iova, rte_mem_virt2phy(ms->addr));
+		return -1;
+	}
+	(*n)++;
+	return 0;
+}
+
+static int
+test_memseg_iova_is_kernel_pa(void)
+{
+	unsigned int n = 0;
+
+	TEST_ASSERT_EQUAL(rte_memseg_walk(check_memseg, &n), 0,
+		"a memseg IOVA differs from the kernel's PA");
+	TEST_ASSERT(n > 0, "no memseg checked");
+	return TEST_SUCCESS;
+}
+
+static int
+test_runtime_alloc_is_pinned(void)
+{
+	const struct rte_memseg_list *msl;
+	const struct rte_memseg *ms;
+	rte_iova_t iova;
+	char *p;
+
+	/* More than the initial heap holds: EAL must allocate new pages. */
+	p = rte_malloc(NULL, 3 * HUGE_2M, HUGE_2M);
+	TEST_ASSERT_NOT_NULL(p, "rte_malloc failed");
+	iova = rte_malloc_virt2iova(p);
+	TEST_ASSERT(iova != RTE_BAD_IOVA, "no IOVA for new memory");
+	TEST_ASSERT_EQUAL(iova, rte_mem_virt2phy(p),
+		"IOVA of new memory differs from the kernel's PA");
+	ms = rte_mem_virt2memseg(p + 2 * HUGE_2M, NULL);
+	TEST_ASSERT_NOT_NULL(ms, "no memseg for new memory");
+	TEST_ASSERT_EQUAL(ms->iova + (p + 2 * HUGE_2M - (char *)ms->addr),
+		rte_mem_virt2phy(p + 2 * HUGE_2M),
+		"IOVA of the last page differs from the kernel's PA");
+	rte_free(p);
+
+	/* A page given back must be unpinned: the kernel forgets its PA. */
+	msl = rte_mem_virt2memseg_list(p);
+	ms = rte_mem_virt2memseg(p, msl);
+	TEST_ASSERT_NOT_NULL(ms, "no memseg slot for freed memory");
+	if (rte_fbarray_is_used(&msl->memseg_arr,
+			rte_fbarray_find_idx(&msl->memseg_arr, ms)))
+		TEST_ASSERT_EQUAL(rte_mem_virt2phy(p), ms->iova,
+			"a kept page lost its pin");
+	else
+		TEST_ASSERT_EQUAL(rte_mem_virt2phy(p), RTE_BAD_IOVA,
+			"a freed page is still pinned");
+	return TEST_SUCCESS;
+}
+
+static int
+test_unpinned_memory_has_no_pa(void)
+{
+	int on_stack = 0;
+
+	/* No pagemap fallback: only pinned memory has a physical address. */
+	TEST_ASSERT_EQUAL(rte_mem_virt2phy(&on_stack), RTE_BAD_IOVA,
+		"an unpinned address got a physical address");
+	return TEST_SUCCESS;
+}
+
+static struct unit_test_suite vfio_cdev_testsuite = {
+	.suite_name = "VFIO cdev no-IOMMU backend",
+	.setup = test_vfio_cdev_setup,
+	.unit_test_cases = {
+		TEST_CASE(test_iova_mode_is_pa),
+		TEST_CASE(test_memseg_iova_is_kernel_pa),
+		TEST_CASE(test_runtime_alloc_is_pinned),
+		TEST_CASE(test_unpinned_memory_has_no_pa),
+		TEST_CASES_END()
+	}
+};
+
+static int
+test_vfio_cdev(void)
+{
+	return unit_test_suite_runner(&vfio_cdev_testsuite);
+}
+
+REGISTER_TEST_COMMAND(vfio_cdev_autotest, test_vfio_cdev);
