@@ -19,6 +19,7 @@
  *   ports          every port has received and sent packets (run it in a
  *                  secondary beside a forwarding primary: reading a port's
  *                  counters uses the device fd the primary passed over)
+ *   bench          time EAL init, 2 MiB page alloc/free and PA lookups
  *   dump FILE      write "va iova len" per memseg, then stop (SIGSTOP) so a
  *                  privileged "pagemap" run can read this process's pagemap
  * Options:
@@ -33,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_dev.h>
@@ -157,10 +159,14 @@ has_arg(int argc, char **argv, const char *arg)
 	return 0;
 }
 
+static double eal_init_ms;
+
 static int
 run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		int pagemap_fd, int cdev)
 {
+	if (strcmp(cmd, "bench") == 0)
+		return bench_run(eal_init_ms);
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(pagemap_fd, cdev);
 	if (strcmp(cmd, "churn") == 0)
@@ -173,7 +179,7 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return cmd_ports();
 	if (strcmp(cmd, "dump") == 0 && dump_path != NULL)
 		return cmd_dump(dump_path);
-	printf("unknown command '%s' (check, churn, extmem, hotplug, ports, dump FILE)\n", cmd);
+	printf("unknown command '%s' (check, churn, extmem, hotplug, ports, bench, dump FILE)\n", cmd);
 	return -1;
 }
 
@@ -184,13 +190,18 @@ main(int argc, char **argv)
 	const char *cmds[16], *dump_path = NULL;
 	unsigned int cycles = 10, ncmds = 0, c;
 	int pagemap_fd = -1, cdev, failed = 0, i, n;
+	struct timespec t0, t1;
 	uint16_t port;
 
 	if (argc == 4 && strcmp(argv[1], "pagemap") == 0)
 		return pagemap_check_dump(atoi(argv[2]), argv[3]);
 
 	cdev = has_arg(argc, argv, "--vfio-cdev");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	n = rte_eal_init(argc, argv);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	eal_init_ms = (t1.tv_sec - t0.tv_sec) * 1e3 +
+		(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	if (n < 0) {
 		fprintf(stderr, "test-noiommu: EAL init failed\n");
 		return 1;

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The DPDK no-IOMMU cdev authors
+ */
+
+/* Costs that differ between the cdev backend and the legacy pagemap path:
+ * run-time page allocation and free (pin/unpin vs pagemap read) and the
+ * PA lookup itself. Printed as one "bench:" line of key=value pairs for
+ * devtools/bench.sh; EAL init time is measured by main().
+ */
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_memory.h>
+#include <rte_memzone.h>
+
+#include "test_noiommu.h"
+
+#define BENCH_CYCLES 32
+#define HUGE_2M (2u << 20)
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+median_us(uint64_t *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return (double)v[n / 2] * 1e6 / rte_get_tsc_hz();
+}
+
+static int
+count_seg(const struct rte_memseg_list *msl, const struct rte_memseg *ms,
+		void *arg)
+{
+	const struct rte_memseg **segs = arg;
+	unsigned int i;
+
+	if (msl->external)
+		return 0;
+	for (i = 0; segs[i] != NULL; i++)
+		;
+	if (i < 4095)
+		segs[i] = ms;
+	return 0;
+}
+
+int
+bench_run(double eal_init_ms)
+{
+	static const struct rte_memseg *segs[4096];
+	uint64_t alloc[BENCH_CYCLES], release[BENCH_CYCLES], lookup[4096];
+	const struct rte_memzone *mz;
+	unsigned int i, n;
+	uint64_t t;
+
+	/*
+	 * A zone of one whole 2 MiB page cannot come from the heap's free
+	 * space (element headers need room), so each reserve maps a new page
+	 * and each free gives it back.
+	 */
+	for (i = 0; i < BENCH_CYCLES; i++) {
+		t = rte_rdtsc_precise();
+		mz = rte_memzone_reserve("bench", HUGE_2M, SOCKET_ID_ANY,
+			RTE_MEMZONE_2MB | RTE_MEMZONE_IOVA_CONTIG);
+		alloc[i] = rte_rdtsc_precise() - t;
+		if (mz == NULL) {
+			printf("bench: cannot reserve 2 MiB: %s\n",
+				rte_strerror(rte_errno));
+			return -1;
+		}
+		t = rte_rdtsc_precise();
+		rte_memzone_free(mz);
+		release[i] = rte_rdtsc_precise() - t;
+	}
+
+	memset(segs, 0, sizeof(segs));
+	rte_memseg_walk(count_seg, segs);
+	for (n = 0; segs[n] != NULL; n++) {
+		t = rte_rdtsc_precise();
+		if (rte_mem_virt2phy(segs[n]->addr) == RTE_BAD_IOVA)
+			printf("bench: no PA for %p\n", segs[n]->addr);
+		lookup[n] = rte_rdtsc_precise() - t;
+	}
+
+	printf("bench: eal_init_ms=%.1f memsegs=%u alloc_2m_us=%.1f free_2m_us=%.1f virt2phy_us=%.2f\n",
+		eal_init_ms, n, median_us(alloc, BENCH_CYCLES),
+		median_us(release, BENCH_CYCLES),
+		n ? median_us(lookup, n) : 0.0);
+	return 0;
+}
