@@ -62,14 +62,14 @@ for variant in "${variants[@]}"; do
 	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${frags[@]}" >/dev/null
 	make -s -C "$src" O="$obj" olddefconfig >&2
 	# merge_config silently drops options whose dependencies are unmet.
-	for f in "${frags[@]}"; do
-		grep -E '^CONFIG_' "$f" | while IFS= read -r want; do
-			opt=${want%%=*}
-			case $want in
-			*=n) grep -q "^$opt=" "$obj/.config" && die "kernel $variant: $opt should be off" ;;
-			*) grep -qx "$want" "$obj/.config" || die "kernel $variant: $want did not stick (missing dependency?)" ;;
-			esac
-		done
+	# Later fragments override earlier ones: check each option's last value.
+	cat "${frags[@]}" | grep -E '^CONFIG_' | awk -F= '!($1 in v) {o[++n] = $1} {v[$1] = $0}
+		END {for (i = 1; i <= n; i++) print v[o[i]]}' | while IFS= read -r want; do
+		opt=${want%%=*}
+		case $want in
+		*=n) ! grep -q "^$opt=" "$obj/.config" || die "kernel $variant: $opt should be off" ;;
+		*) grep -qx "$want" "$obj/.config" || die "kernel $variant: $want did not stick (missing dependency?)" ;;
+		esac
 	done
 	log "kernel $variant: building (about 8 min on 2 cores, log $obj/build.log)"
 	if ! make -C "$src" O="$obj" -j"$(nproc)" bzImage > "$obj/build.log" 2>&1; then

@@ -69,3 +69,27 @@ need_pkgs() {
 		--no-install-recommends "${missing[@]}" >&2 ||
 		die "apt-get install ${missing[*]} failed"
 }
+
+# Config fragments of a guest kernel variant (as build-kernel.sh uses them).
+noiommu_kernel_frags() {
+	echo "$NOIOMMU_TOP/devtools/kernel/noiommu-guest.config"
+	case $1 in
+	full) ;;
+	nogroup) echo "$NOIOMMU_TOP/devtools/kernel/noiommu-guest-nogroup.config" ;;
+	*) die "unknown kernel variant '$1' (full, nogroup)" ;;
+	esac
+}
+
+# Path of the cached bzImage of variant $1 built from the current config
+# fragments, without rebuilding or asking apt; fails if there is none.
+noiommu_kernel_image() {
+	local d key frags
+	frags=$(noiommu_kernel_frags "$1") || return 1
+	for d in $(ls -td "$NOIOMMU_CACHE/kernel/$1"-* 2>/dev/null); do
+		[ -f "$d/bzImage" ] && [ -f "$d/source" ] || continue
+		# shellcheck disable=SC2086
+		key=$( (cat "$d/source"; cat $frags) | sha256sum | cut -c1-12)
+		[ "$d" = "$NOIOMMU_CACHE/kernel/$1-$key" ] && { echo "$d/bzImage"; return 0; }
+	done
+	die "no cached '$1' kernel for the current config: run devtools/build-kernel.sh $1"
+}

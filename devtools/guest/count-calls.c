@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * LD_PRELOAD shim for the benchmark: count the kernel calls that give a
+ * no-IOMMU process its physical addresses, and print them at exit:
+ *     count-calls: ioas_map=N ioas_unmap=N get_pa=N pagemap_opens=N pagemap_reads=N
+ * Build: gcc -shared -fPIC -O2 -o count-calls.so count-calls.c -ldl
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+/* _IO(';', nr) of linux/iommufd.h */
+#define IOMMU_IOAS_MAP 0x3b85UL
+#define IOMMU_IOAS_UNMAP 0x3b86UL
+#define IOMMU_IOAS_NOIOMMU_GET_PA 0x3b95UL
+#define MAX_FD 4096
+
+static unsigned long n_map, n_unmap, n_get_pa, n_pm_open, n_pm_read;
+static char pagemap_fd[MAX_FD];
+
+#define REAL(name) \
+	static __typeof__(name) *real_##name; \
+	if (real_##name == NULL) \
+		real_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name)
+
+static void
+note_open(const char *path, int fd)
+{
+	const char *s = path ? strrchr(path, '/') : NULL;
+
+	if (fd >= 0 && fd < MAX_FD && s != NULL && strcmp(s, "/pagemap") == 0 &&
+			strncmp(path, "/proc/", 6) == 0) {
+		pagemap_fd[fd] = 1;
+		n_pm_open++;
+	} else if (fd >= 0 && fd < MAX_FD) {
+		pagemap_fd[fd] = 0;
+	}
+}
+
+int
+open(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	va_list ap;
+	int fd;
+	REAL(open);
+
+	va_start(ap, flags);
+	if (flags & (O_CREAT | O_TMPFILE))
+		mode = va_arg(ap, mode_t);
+	va_end(ap);
+	fd = real_open(path, flags, mode);
+	note_open(path, fd);
+	return fd;
+}
+
+int
+open64(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	va_list ap;
+	int fd;
+	REAL(open64);
+
+	va_start(ap, flags);
+	if (flags & (O_CREAT | O_TMPFILE))
+		mode = va_arg(ap, mode_t);
+	va_end(ap);
+	fd = real_open64(path, flags, mode);
+	note_open(path, fd);
+	return fd;
+}
+
+ssize_t
+read(int fd, void *buf, size_t n)
+{
+	REAL(read);
+	if (fd >= 0 && fd < MAX_FD && pagemap_fd[fd])
+		n_pm_read++;
+	return real_read(fd, buf, n);
+}
+
+ssize_t
+pread(int fd, void *buf, size_t n, off_t off)
+{
+	REAL(pread);
+	if (fd >= 0 && fd < MAX_FD && pagemap_fd[fd])
+		n_pm_read++;
+	return real_pread(fd, buf, n, off);
+}
+
+int
+ioctl(int fd, unsigned long request, ...)
+{
+	va_list ap;
+	void *arg;
+	REAL(ioctl);
+
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (request == IOMMU_IOAS_MAP)
+		n_map++;
+	else if (request == IOMMU_IOAS_UNMAP)
+		n_unmap++;
+	else if (request == IOMMU_IOAS_NOIOMMU_GET_PA)
+		n_get_pa++;
+	return real_ioctl(fd, request, arg);
+}
+
+__attribute__((destructor)) static void
+report(void)
+{
+	fprintf(stderr, "count-calls: ioas_map=%lu ioas_unmap=%lu get_pa=%lu pagemap_opens=%lu pagemap_reads=%lu\n",
+		n_map, n_unmap, n_get_pa, n_pm_open, n_pm_read);
+}

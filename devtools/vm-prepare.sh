@@ -1,0 +1,21 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Get everything the VM scenarios need, building only what is not cached:
+# host packages (setup-host.sh), the guest kernel variants the given
+# scenarios use (build-kernel.sh), DPDK (build-dpdk.sh) and the initramfs
+# (build-initramfs.sh). Usage: vm-prepare.sh NAME...
+# Prints the initramfs path on stdout (for NOIOMMU_INITRD); progress on stderr.
+set -euo pipefail
+source "$(dirname "$0")/noiommu-common.sh"
+dev=$NOIOMMU_TOP/devtools
+
+[ $# -gt 0 ] || die "usage: $0 SCENARIO..."
+"$dev/setup-host.sh"
+variants=$(for n in "$@"; do
+	awk -F'\t' -v n="$n" '$1 == n {print $3}' "$dev/vm-scenarios.tsv"
+done | sort -u)
+[ -n "$variants" ] || die "none of the scenarios $* found"
+# shellcheck disable=SC2086
+"$dev/build-kernel.sh" $variants
+build=$("$dev/build-dpdk.sh")
+"$dev/build-initramfs.sh" "$build"

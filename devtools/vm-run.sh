@@ -1,0 +1,196 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Run ONE scenario of devtools/vm-scenarios.tsv in a QEMU VM and judge it.
+#
+# Usage: vm-run.sh NAME          run scenario NAME, print one PASS/FAIL line
+#        vm-run.sh --list [RE]   names of rows whose name or a tag matches RE
+#        vm-run.sh --check       validate the scenario table
+# Environment: NOIOMMU_INITRD (image from build-initramfs.sh; built from the
+# cached DPDK build when unset), VM_TIMEOUT (hard limit, s, default 300),
+# VM_BOOT_TIMEOUT (guest must reach /init by then, else one retry; 60),
+# VM_FWD_SECS (testpmd forwarding time, default 5), VM_ACCEL (tcg|kvm, default
+# probed once and cached), VM_OUT (output dir, default build/vm/NAME).
+# Output dir: console.log, guest.json (from the guest's ttyS1), capture.pcap
+# (filter-dump on the first NIC's hub port), result.json.
+# The VM: q35, no vIOMMU, 2 vCPUs, two NICs of the row's model on one hub.
+set -euo pipefail
+source "$(dirname "$0")/noiommu-common.sh"
+
+SCENARIOS=$NOIOMMU_TOP/devtools/vm-scenarios.tsv
+NFIELDS=10
+
+# Rows of the table without comments and header, one per line.
+rows() { grep -v -e '^#' -e '^name	' -e '^[[:space:]]*$' "$SCENARIOS"; }
+
+check_table() {
+	local errs=0 line n name tags kernel nic kind user preload kargs expect args
+	declare -A seen=()
+	while IFS= read -r line; do
+		n=$(awk -F'\t' '{print NF}' <<< "$line")
+		if [ "$n" -ne $NFIELDS ]; then
+			echo "vm-scenarios.tsv: $n tab-separated fields, want $NFIELDS: $line" >&2
+			errs=$((errs + 1)); continue
+		fi
+		IFS=$'\t' read -r name tags kernel nic kind user preload kargs expect args <<< "$line"
+		bad() { echo "vm-scenarios.tsv: row $name: $*" >&2; errs=$((errs + 1)); }
+		[[ $name =~ ^[A-Za-z0-9_.-]+$ ]] || bad "bad name"
+		[ -z "${seen[$name]:-}" ] || bad "duplicate name"
+		seen[$name]=1
+		[[ $tags =~ ^(-|[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*)$ ]] || bad "bad tags '$tags'"
+		case $kernel in full|nogroup) ;; *) bad "kernel '$kernel'" ;; esac
+		case $nic in e1000e|igb|virtio-net-pci) ;; *) bad "nic '$nic'" ;; esac
+		case $kind in testpmd) ;; cmd) [ "$args" != - ] || bad "cmd without args" ;;
+		*) bad "kind '$kind'" ;; esac
+		[[ $user =~ ^(root|dpdk:[a-z_,]*(:[0-9]+)?)$ ]] || bad "user '$user'"
+		case $preload in -|deny-pagemap) ;; *) bad "preload '$preload'" ;; esac
+		case $expect in
+		pass) ;;
+		pass:?*|fail:?*|match:?*) python3 -c 'import re, sys; re.compile(sys.argv[1])' \
+			"${expect#*:}" 2>/dev/null || bad "bad regex in '$expect'" ;;
+		*) bad "expect '$expect'" ;;
+		esac
+		[ "$(printf '%s' "$args" | base64 -w0 | wc -c)" -lt 1200 ] || bad "args too long"
+	done < <(rows)
+	[ $errs -eq 0 ] || die "$errs error(s) in $SCENARIOS"
+	echo "vm-scenarios.tsv: $(rows | wc -l) rows OK"
+}
+
+case ${1:-} in
+--check) check_table; exit 0 ;;
+--list)
+	rows | awk -F'\t' -v re="${2:-.}" '{
+		if ($1 ~ re) { print $1; next }
+		n = split($2, t, ","); for (i = 1; i <= n; i++) if (t[i] ~ "^(" re ")$") { print $1; next } }'
+	exit 0 ;;
+''|-*) sed -n '3,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
+esac
+
+name=$1
+line=$(rows | awk -F'\t' -v n="$name" '$1 == n && !done {print; done = 1}')
+[ -n "$line" ] || die "no scenario '$name' in $SCENARIOS"
+IFS=$'\t' read -r name tags kernel nic kind user preload kargs expect args <<< "$line"
+[ "$kargs" = - ] && kargs=
+[ "$args" = - ] && args=
+
+out=${VM_OUT:-$NOIOMMU_TOP/build/vm/$name}
+rm -rf "$out"; mkdir -p "$out"
+timeout_s=${VM_TIMEOUT:-300}
+boot_timeout=${VM_BOOT_TIMEOUT:-60}
+fwd_secs=${VM_FWD_SECS:-5}
+bzimage=$(noiommu_kernel_image "$kernel")
+initrd=${NOIOMMU_INITRD:-}
+if [ -z "$initrd" ]; then
+	initrd=$("$NOIOMMU_TOP/devtools/build-initramfs.sh" "$NOIOMMU_CACHE/dpdk/build")
+fi
+[ -f "$initrd" ] || die "initramfs $initrd missing"
+
+# Memory: 512 MiB of 2 MiB hugepages plus room, plus any 1 GiB pages asked for.
+mem=1024
+if [[ " $kargs " =~ \ hugepagesz=1G\ hugepages=([0-9]+)\  ]]; then
+	mem=$((mem + 1024 * BASH_REMATCH[1]))
+fi
+cmdline="console=ttyS0 panic=-1 tsc=reliable default_hugepagesz=2M hugepagesz=2M hugepages=256"
+[[ $kargs == *vfio.enable_unsafe_noiommu_mode=* ]] ||
+	cmdline+=" vfio.enable_unsafe_noiommu_mode=1"
+cmdline+=" $kargs noiommu.scenario=$name noiommu.kind=$kind noiommu.user=$user"
+cmdline+=" noiommu.preload=$preload noiommu.secs=$fwd_secs"
+cmdline+=" noiommu.timeout=$((timeout_s * 2 / 3))"
+[ -n "$args" ] && cmdline+=" noiommu.args64=$(printf '%s' "$args" | base64 -w0)"
+
+# QEMU command line for this VM; $1 = accel, $2 = output dir, $3 = cmdline.
+qemu_cmd() {
+	local i
+	qemu=(qemu-system-x86_64 -machine "q35,accel=$1" -cpu max -smp 2 -m "$mem"
+		-nodefaults -nographic -no-reboot
+		-kernel "$bzimage" -initrd "$initrd" -append "$3"
+		-serial "file:$2/console.log" -serial "file:$2/guest.json")
+	# Slots 4 and 6: igb reserves the slot after it for its VFs.
+	for i in 0 1; do
+		qemu+=(-netdev "hubport,id=hp$i,hubid=0"
+			-device "$nic,netdev=hp$i,addr=$((4 + 2 * i)),romfile=")
+	done
+	# Bounded capture: 64 bytes per frame (all of testpmd's); cut to 1000 frames after the check.
+	qemu+=(-object "filter-dump,id=cap0,netdev=hp0,file=$2/capture.pcap,maxlen=64")
+}
+
+# TCG unless a guest really boots with KVM here; probed once per host setup.
+probe_accel() {
+	local key f d
+	[ -w /dev/kvm ] || { echo tcg; return; }
+	key=$( (uname -r; qemu-system-x86_64 --version; grep 'model name' /proc/cpuinfo) |
+		sha256sum | cut -c1-12)
+	f=$NOIOMMU_CACHE/accel-$key
+	if [ ! -f "$f" ]; then
+		log "probing KVM (a guest boot, at most 30 s)"
+		d=$(mktemp -d)
+		qemu_cmd kvm "$d" "console=ttyS0 panic=-1 noiommu.kind=probe noiommu.scenario=probe"
+		timeout -k 5 30 "${qemu[@]}" < /dev/null > "$d/qemu.log" 2>&1 || true
+		if grep -q 'noiommu-init: probe ok' "$d/console.log" 2>/dev/null; then
+			echo kvm > "$f"
+		else
+			echo tcg > "$f"
+			log "KVM cannot boot a guest here ($(grep -m1 -i error "$d/qemu.log" || echo 'no boot')): using TCG"
+		fi
+		rm -rf "$d"
+	fi
+	cat "$f"
+}
+accel=${VM_ACCEL:-$(probe_accel)}
+
+qemu_cmd "$accel" "$out" "$cmdline"
+printf '%q ' "${qemu[@]}" > "$out/qemu.cmd"
+
+# Run QEMU once; returns its exit status, 124 when killed at $timeout_s,
+# 125 when the guest did not reach /init within $boot_timeout.
+qpid=
+trap '[ -n "$qpid" ] && kill -9 $qpid 2>/dev/null' EXIT
+run_vm() {
+	local start=$SECONDS booted=false rc=0
+	rm -f "$out"/{console.log,guest.json,capture.pcap,qemu.log}
+	"${qemu[@]}" < /dev/null > "$out/qemu.log" 2>&1 &
+	qpid=$!
+	while kill -0 $qpid 2>/dev/null; do
+		$booted || ! grep -q 'noiommu-init: up' "$out/console.log" 2>/dev/null || booted=true
+		if ! $booted && [ $((SECONDS - start)) -ge "$boot_timeout" ]; then rc=125; break; fi
+		if [ $((SECONDS - start)) -ge "$timeout_s" ]; then rc=124; break; fi
+		sleep 1
+	done
+	if [ $rc -ne 0 ]; then
+		kill $qpid 2>/dev/null; sleep 2; kill -9 $qpid 2>/dev/null
+		wait $qpid 2>/dev/null
+	else
+		wait $qpid || rc=$?
+	fi
+	qpid=
+	return $rc
+}
+
+t0=$(date +%s%N)
+rc=0
+run_vm || rc=$?
+if [ $rc -eq 125 ]; then
+	# Seen once under heavy host load: the guest kernel stalled mid-boot.
+	echo "--- $name: guest did not reach /init in ${boot_timeout}s, retrying once; console tail:" >&2
+	tail -n 5 "$out/console.log" >&2
+	rc=0
+	run_vm || rc=$?
+fi
+wall_ms=$((($(date +%s%N) - t0) / 1000000))
+if [ $rc -eq 124 ] || [ $rc -eq 125 ]; then
+	echo "--- $name: VM killed ($([ $rc -eq 124 ] && echo "after ${timeout_s}s" ||
+		echo "no /init after ${boot_timeout}s")); console tail:" >&2
+	tail -n 40 "$out/console.log" >&2
+elif [ $rc -ne 0 ]; then
+	echo "--- $name: qemu exited with $rc:" >&2
+	tail -n 20 "$out/qemu.log" >&2
+fi
+
+capjson=
+if [ "$kind" = testpmd ] && [ "${expect%%:*}" = pass ]; then
+	python3 "$NOIOMMU_TOP/devtools/check-capture.py" --json "$out/capture.json" --keep 1000 \
+		"$out/capture.pcap" > "$out/capture.txt" || true
+	capjson=$out/capture.json
+fi
+exec python3 "$NOIOMMU_TOP/devtools/vm-verdict.py" \
+	--name "$name" --nic "$nic" --kind "$kind" --expect "$expect" \
+	--qemu-rc "$rc" --accel "$accel" --wall-ms "$wall_ms" --out "$out" ${capjson:+--capture "$capjson"}

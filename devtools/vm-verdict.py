@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Judge one VM run (called by vm-run.sh): read the guest's JSON summary,
+the console log and the capture check, compare with the row's expectation,
+write <out>/result.json and print one line "PASS|FAIL name ...".
+Exit status 0 on PASS, 1 on FAIL."""
+import argparse
+import json
+import os
+import re
+import sys
+
+BEGIN = "=== noiommu: output begin ==="
+END = "=== noiommu: output end ==="
+
+
+def read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def guest_summary(out, console):
+    """The JSON line the guest wrote to ttyS1, else the console copy."""
+    for text in (read(os.path.join(out, "guest.json")), console):
+        for line in reversed(text.replace("\r", "").splitlines()):
+            i = line.find('{"scenario"')
+            if i < 0:
+                continue
+            try:
+                return json.loads(line[i:])
+            except ValueError:
+                continue
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    for a in ("name", "nic", "kind", "expect", "accel", "out"):
+        ap.add_argument("--" + a, required=True)
+    ap.add_argument("--qemu-rc", type=int, required=True)
+    ap.add_argument("--wall-ms", type=int, required=True)
+    ap.add_argument("--capture")
+    o = ap.parse_args()
+
+    console = read(os.path.join(o.out, "console.log")).replace("\r", "")
+    output = console
+    if BEGIN in console:
+        output = console.split(BEGIN, 1)[1].split(END, 1)[0]
+    guest = guest_summary(o.out, console)
+    capture = None
+    if o.capture:
+        try:
+            with open(o.capture) as f:
+                capture = json.load(f)
+        except (OSError, ValueError):
+            capture = {"ok": False, "first_problem": "capture check did not run", "good": 0}
+    want, _, regex = o.expect.partition(":")
+
+    problems, matched, figures = [], None, []
+    if guest is None:
+        problems.append("no guest summary (qemu exit %d%s)" % (
+            o.qemu_rc, {124: ", killed by timeout", 125: ", boot stalled"}.get(o.qemu_rc, "")))
+    else:
+        figures.append("boot %.1fs" % float(guest.get("boot_s", 0)))
+        if guest.get("timed_out"):
+            problems.append("guest command timed out")
+        ports = guest.get("ports", [])
+        for p in ports:
+            figures.append("p%d rx=%d tx=%d" % (p["port"], p["rx"], p["tx"]))
+        if regex:
+            m = re.search(regex, output, re.M)
+            if m:
+                end = output.find("\n", m.end())
+                matched = output[output.rfind("\n", 0, m.start()) + 1:
+                                 end if end >= 0 else len(output)].strip()
+            else:
+                problems.append("output does not match /%s/" % regex)
+        run_problems = []
+        if guest["exit"] != 0:
+            run_problems.append("exit status %d" % guest["exit"])
+        if o.kind == "testpmd":
+            if len(ports) < 2:
+                run_problems.append("statistics for %d port(s), want 2" % len(ports))
+            for p in ports:
+                for k in ("rx", "tx"):
+                    if p[k] <= 0:
+                        run_problems.append("port %d %s=%d" % (p["port"], k, p[k]))
+                for k in ("rx_errors", "tx_errors"):
+                    if p[k] != 0:
+                        run_problems.append("port %d %s=%d" % (p["port"], k, p[k]))
+        if want == "match":
+            pass
+        elif want == "fail":
+            if not run_problems:
+                problems.append("the run succeeded, failure expected")
+        else:
+            problems += run_problems
+            if o.kind == "testpmd":
+                if capture is not None:
+                    figures.append("captured %d" % capture.get("good", 0))
+                    if not capture.get("ok"):
+                        problems.append("capture: %s" % capture.get("first_problem"))
+    figures.append("%s %.0fs" % (o.accel, o.wall_ms / 1000.0))
+    verdict = "FAIL" if problems else "PASS"
+    line = "%s %s [%s] %s" % (verdict, o.name, o.nic, ", ".join(figures))
+    if problems:
+        line += " -- " + "; ".join(problems) + " (see %s)" % o.out
+    elif matched:
+        line += " -- %s: %s" % ("expected failure" if want == "fail" else "matched",
+                                matched[:120])
+    result = {"name": o.name, "verdict": verdict, "problems": problems,
+              "nic": o.nic, "kind": o.kind, "expect": o.expect, "accel": o.accel,
+              "wall_s": o.wall_ms / 1000.0, "qemu_rc": o.qemu_rc, "matched": matched,
+              "guest": guest, "capture": capture}
+    with open(os.path.join(o.out, "result.json"), "w") as f:
+        json.dump(result, f, indent=1)
+    print(line)
+    return 0 if verdict == "PASS" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
