@@ -67,8 +67,11 @@ ldd "${bins[@]}" "$setpriv" | awk '/:$/ {next} $2 == "=>" && $3 ~ /^\// {print $
 	sort -u | while read -r lib; do copy_lib "$lib"; done
 copy_lib "$libgcc"
 
-gcc -shared -fPIC -O2 -Wall -Werror -o "$root/usr/lib/deny-pagemap.so" \
-	"$guest/deny-pagemap.c" -ldl
+# LD_PRELOAD shims: devtools/guest/NAME.c -> /usr/lib/NAME.so
+for c in "$guest"/*.c; do
+	so=$(basename "$c" .c).so
+	gcc -shared -fPIC -O2 -Wall -Werror -o "$root/usr/lib/$so" "$c" -ldl
+done
 install -m 0755 "$guest/init" "$root/init"
 for f in "$guest"/*; do
 	case ${f##*/} in init|*.c) continue ;; esac

@@ -11,7 +11,7 @@ source "$(dirname "$0")/noiommu-common.sh"
 dev=$NOIOMMU_TOP/devtools
 
 # The backend row set this job exercises: the tag in vm-scenarios.tsv.
-MAIN_TAG=${MAIN_TAG:-main-legacy}
+MAIN_TAG=${MAIN_TAG:-main}
 
 mapfile -t names < <("$dev/vm-run.sh" --list "$MAIN_TAG")
 [ ${#names[@]} -gt 0 ] || die "no scenario tagged '$MAIN_TAG'"

@@ -9,14 +9,15 @@
 # cached DPDK build when unset), VM_TIMEOUT (hard limit, s, default 300),
 # VM_BOOT_TIMEOUT (guest must reach /init by then, else one retry; 60),
 # VM_FWD_SECS (testpmd forwarding time, default 5), VM_ACCEL (tcg|kvm, default
-# probed once and cached), VM_OUT (output dir, default build/vm/NAME).
+# probed once and cached), VM_OUT (output dir, default build/vm/NAME),
+# VM_SCENARIOS (scenario table, default devtools/vm-scenarios.tsv).
 # Output dir: console.log, guest.json (from the guest's ttyS1), capture.pcap
 # (filter-dump on the first NIC's hub port), result.json.
 # The VM: q35, no vIOMMU, 2 vCPUs, two NICs of the row's model on one hub.
 set -euo pipefail
 source "$(dirname "$0")/noiommu-common.sh"
 
-SCENARIOS=$NOIOMMU_TOP/devtools/vm-scenarios.tsv
+SCENARIOS=${VM_SCENARIOS:-$NOIOMMU_TOP/devtools/vm-scenarios.tsv}
 NFIELDS=10
 
 # Rows of the table without comments and header, one per line.
@@ -42,7 +43,8 @@ check_table() {
 		case $kind in testpmd) ;; cmd) [ "$args" != - ] || bad "cmd without args" ;;
 		*) bad "kind '$kind'" ;; esac
 		[[ $user =~ ^(root|dpdk:[a-z_,]*(:[0-9]+)?)$ ]] || bad "user '$user'"
-		case $preload in -|deny-pagemap) ;; *) bad "preload '$preload'" ;; esac
+		[ "$preload" = - ] || [ -f "$NOIOMMU_TOP/devtools/guest/$preload.c" ] ||
+			bad "preload '$preload' (no devtools/guest/$preload.c)"
 		case $expect in
 		pass) ;;
 		pass:?*|fail:?*|match:?*) python3 -c 'import re, sys; re.compile(sys.argv[1])' \
@@ -84,12 +86,20 @@ if [ -z "$initrd" ]; then
 fi
 [ -f "$initrd" ] || die "initramfs $initrd missing"
 
-# Memory: 512 MiB of 2 MiB hugepages plus room, plus any 1 GiB pages asked for.
-mem=1024
-if [[ " $kargs " =~ \ hugepagesz=1G\ hugepages=([0-9]+)\  ]]; then
-	mem=$((mem + 1024 * BASH_REMATCH[1]))
+# Memory: 2 MiB hugepages (256 unless kargs asks for another count) plus
+# 512 MiB of room, plus any 1 GiB pages asked for.
+huge2m=256
+if [[ " $kargs " =~ \ hugepagesz=2M\ hugepages=([0-9]+)\  ]]; then
+	huge2m=${BASH_REMATCH[1]}
+	kargs=${kargs/hugepagesz=2M hugepages=$huge2m/}
 fi
-cmdline="console=ttyS0 panic=-1 tsc=reliable default_hugepagesz=2M hugepagesz=2M hugepages=256"
+mem=$((512 + 2 * huge2m))
+# A 1 GiB page needs 1 GiB-aligned RAM that early boot allocations (top
+# down) leave free: give two more GiB.
+if [[ " $kargs " =~ \ hugepagesz=1G\ hugepages=([0-9]+)\  ]]; then
+	mem=$((mem + 1024 * (BASH_REMATCH[1] + 2)))
+fi
+cmdline="console=ttyS0 panic=-1 tsc=reliable default_hugepagesz=2M hugepagesz=2M hugepages=$huge2m"
 [[ $kargs == *vfio.enable_unsafe_noiommu_mode=* ]] ||
 	cmdline+=" vfio.enable_unsafe_noiommu_mode=1"
 cmdline+=" $kargs noiommu.scenario=$name noiommu.kind=$kind noiommu.user=$user"

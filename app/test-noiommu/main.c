@@ -19,7 +19,9 @@
  *   ports          every port has received and sent packets (run it in a
  *                  secondary beside a forwarding primary: reading a port's
  *                  counters uses the device fd the primary passed over)
- *   bench          time EAL init, 2 MiB page alloc/free and PA lookups
+ *   init           print the EAL init time and the number of memsegs
+ *   bench          time 2 MiB page alloc/free and PA lookups (run it
+ *                  without -m, so that each allocation maps a page)
  *   dump FILE      write "va iova len" per memseg, then stop (SIGSTOP) so a
  *                  privileged "pagemap" run can read this process's pagemap
  * Options:
@@ -165,6 +167,8 @@ static int
 run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		int pagemap_fd, int cdev)
 {
+	if (strcmp(cmd, "init") == 0)
+		return bench_init_report(eal_init_ms);
 	if (strcmp(cmd, "bench") == 0)
 		return bench_run(eal_init_ms);
 	if (strcmp(cmd, "check") == 0)
@@ -179,7 +183,7 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return cmd_ports();
 	if (strcmp(cmd, "dump") == 0 && dump_path != NULL)
 		return cmd_dump(dump_path);
-	printf("unknown command '%s' (check, churn, extmem, hotplug, ports, bench, dump FILE)\n", cmd);
+	printf("unknown command '%s' (check, churn, extmem, hotplug, ports, init, bench, dump FILE)\n", cmd);
 	return -1;
 }
 

@@ -38,7 +38,9 @@ int pagemap_check_dump(pid_t pid, const char *path);
 
 int churn_run(unsigned int cycles, int pagemap_fd);
 int extmem_run(int pagemap_fd);
-/* Time run-time 2 MiB allocation, free and PA lookup; print one line. */
+/* Print EAL init time and memseg count as one "bench:" line. */
+int bench_init_report(double eal_init_ms);
+/* Time run-time 2 MiB page allocation, free and PA lookup; print one line. */
 int bench_run(double eal_init_ms);
 
 #endif /* TEST_NOIOMMU_H */
