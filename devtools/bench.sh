@@ -15,4 +15,5 @@ export VM_SCENARIOS=$dev/bench-scenarios.tsv VM_TIMEOUT=${VM_TIMEOUT:-2400}
 NOIOMMU_INITRD=$("$dev/vm-prepare.sh" bench) || die "set-up or build failed"
 export NOIOMMU_INITRD
 "$dev/vm-run.sh" bench || die "benchmark VM run failed (build/vm/bench/console.log)"
-python3 "$dev/bench.py" "$NOIOMMU_TOP/build/vm/bench/console.log" "$NOIOMMU_TOP/build/bench"
+# Debian's python3, which python3-matplotlib installs into.
+/usr/bin/python3 "$dev/bench.py" "$NOIOMMU_TOP/build/vm/bench/console.log" "$NOIOMMU_TOP/build/bench"

@@ -12,7 +12,7 @@ dev=$NOIOMMU_TOP/devtools
 [ $# -gt 0 ] || die "usage: $0 SCENARIO..."
 "$dev/setup-host.sh"
 variants=$(for n in "$@"; do
-	awk -F'\t' -v n="$n" '$1 == n {print $3}' "$dev/vm-scenarios.tsv"
+	awk -F'\t' -v n="$n" '$1 == n {print $3}' "${VM_SCENARIOS:-$dev/vm-scenarios.tsv}"
 done | sort -u)
 [ -n "$variants" ] || die "none of the scenarios $* found"
 # shellcheck disable=SC2086
