@@ -22,6 +22,7 @@
 #include <bus_pci_driver.h>
 #include <rte_devargs.h>
 #include <rte_eal.h>
+#include <rte_spinlock.h>
 #include <vfio_cdev_driver.h>
 
 #include "private.h"
@@ -34,6 +35,9 @@ struct vfio_cdev_bus {
 
 static struct vfio_cdev_bus vfio_cdev_bus;
 #define IOMMUFD (&vfio_cdev_bus.iommufd)
+
+/* The mp thread reads the device list while hotplug may add to it. */
+static rte_spinlock_t devices_lock = RTE_SPINLOCK_INITIALIZER;
 
 static struct vfio_cdev_device *
 find_device(const char *name)
@@ -49,7 +53,12 @@ find_device(const char *name)
 const struct vfio_cdev_device *
 vfio_cdev_bus_find_device(const char *name)
 {
-	return find_device(name);
+	const struct vfio_cdev_device *dev;
+
+	rte_spinlock_lock(&devices_lock);
+	dev = find_device(name);
+	rte_spinlock_unlock(&devices_lock);
+	return dev;
 }
 
 const struct vfio_cdev_iommufd *
@@ -86,11 +95,13 @@ release_devices(void)
 
 	rte_vfio_cdev_ops_unregister();
 	vfio_cdev_mp_unregister();
+	rte_spinlock_lock(&devices_lock);
 	while ((dev = TAILQ_FIRST(&vfio_cdev_bus.devices)) != NULL) {
 		TAILQ_REMOVE(&vfio_cdev_bus.devices, dev, next);
 		vfio_cdev_device_close(dev);
 		free(dev);
 	}
+	rte_spinlock_unlock(&devices_lock);
 	vfio_cdev_iommufd_close(IOMMUFD);
 }
 
@@ -125,7 +136,9 @@ add_device(const struct rte_pci_addr *addr, int report, int *err)
 		free(dev);
 		return NULL;
 	}
+	rte_spinlock_lock(&devices_lock);
 	TAILQ_INSERT_TAIL(&vfio_cdev_bus.devices, dev, next);
+	rte_spinlock_unlock(&devices_lock);
 	return dev;
 }
 
