@@ -6,10 +6,15 @@ testpmd --tx-first sends txonly's default packet, which io forwarding then
 bounces between the two ports: Ethernet / IPv4 198.18.0.1 -> 198.18.0.2 /
 UDP 9 -> 9, 64 bytes (no FCS). Every captured frame must be such a packet
 with intact headers (IP checksum, lengths); anything else counts as
-malformed, as does an empty capture. This shows that RX and TX DMA used the
-right guest-physical addresses.
+malformed, as does an empty capture. With --ports MAC0,MAC1 (the two
+ports' MAC addresses) each frame must also come from one of them and go to
+the default peer address testpmd gives that port's TX (02:00:00:00:00:0<port>), and
+each port must have sent at least a tenth of the frames: if every buffer
+shared one DMA address, all frames would be copies of one and carry one
+source. This shows that RX and TX DMA used the right guest-physical
+addresses.
 
-Usage: check-capture.py [--json OUT] [--keep N] <pcap>
+Usage: check-capture.py [--json OUT] [--keep N] [--ports MAC0,MAC1] <pcap>
            one summary line, exit 0/1; --keep N then cuts the file down to
            its first N frames (captures grow by ~15 MB/s)
        check-capture.py --self-test             check this checker
@@ -35,8 +40,19 @@ def ip_checksum(hdr):
     return (~s) & 0xFFFF
 
 
-def frame_problem(frame, orig_len):
+def peer_mac(port):
+    """testpmd's default peer Ethernet address of a port."""
+    return bytes([2, 0, 0, 0, 0, port])
+
+
+def frame_problem(frame, orig_len, ports=None):
     """None if frame is one of testpmd's packets, else why not."""
+    if ports:
+        src, dst = frame[6:12], frame[0:6]
+        if src not in ports:
+            return "source MAC %s of no port" % src.hex(":")
+        if dst != peer_mac(ports.index(src)):
+            return "destination MAC %s for source %s" % (dst.hex(":"), src.hex(":"))
     if orig_len not in FRAME_LENS:
         return "length %d" % orig_len
     if len(frame) < 42:
@@ -110,10 +126,10 @@ def truncate(path, keep):
         pass
 
 
-def check(path):
-    """(ok, summary dict)"""
+def check(path, ports=None):
+    """(ok, summary dict); ports: the two ports' MACs as bytes, or None."""
     res = {"pcap": path, "frames": 0, "good": 0, "malformed": 0,
-           "lengths": {}, "first_problem": None}
+           "lengths": {}, "first_problem": None, "by_source": {}}
     try:
         frames = read_pcap(path)
     except (OSError, ValueError) as e:
@@ -122,16 +138,25 @@ def check(path):
     for frame, orig in frames:
         res["frames"] += 1
         res["lengths"][orig] = res["lengths"].get(orig, 0) + 1
-        why = frame_problem(frame, orig)
+        why = frame_problem(frame, orig, ports)
         if why is None:
             res["good"] += 1
+            src = frame[6:12].hex(":")
+            res["by_source"][src] = res["by_source"].get(src, 0) + 1
         else:
             res["malformed"] += 1
             if res["first_problem"] is None:
                 res["first_problem"] = "frame %d: %s" % (res["frames"], why)
     if res["frames"] == 0 and res["first_problem"] is None:
         res["first_problem"] = "no frames captured"
-    return res["good"] > 0 and res["malformed"] == 0, res
+    ok = res["good"] > 0 and res["malformed"] == 0
+    for mac in ports or ():
+        n = res["by_source"].get(mac.hex(":"), 0)
+        if n * 10 < res["good"]:
+            ok = False
+            res["first_problem"] = res["first_problem"] or (
+                "port %s sent %d of %d frames (under a tenth)" % (mac.hex(":"), n, res["good"]))
+    return ok, res
 
 
 def summary_line(ok, res):
@@ -140,13 +165,18 @@ def summary_line(ok, res):
         "OK" if ok else "BAD", res["frames"], res["good"], res["malformed"])
     if lens:
         line += " (%s)" % lens
+    if res["by_source"]:
+        line += ", by source " + ",".join("%s:%d" % kv for kv in sorted(res["by_source"].items()))
     if res["first_problem"]:
         line += "; " + res["first_problem"]
     return line
 
 
-def testpmd_frame(corrupt=False):
-    eth = bytes.fromhex("020000000001") + bytes.fromhex("525400123456") + b"\x08\x00"
+SELF_TEST_PORTS = [bytes.fromhex("525400123456"), bytes.fromhex("525400123457")]
+
+
+def testpmd_frame(corrupt=False, port=0):
+    eth = peer_mac(port) + SELF_TEST_PORTS[port] + b"\x08\x00"
     ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 50, 0, 0, 64, 17, 0,
                                SRC_IP, DST_IP))
     struct.pack_into("!H", ip, 10, ip_checksum(bytes(ip)))
@@ -165,18 +195,27 @@ def write_pcap(path, frames):
 
 
 def self_test():
+    both = [testpmd_frame(port=i % 2) for i in range(10)]
+    swapped = bytearray(testpmd_frame(port=1))
+    swapped[0:6] = peer_mac(0)
     cases = [
-        ("good", [testpmd_frame()] * 5, True),
-        ("empty", [], False),
-        ("corrupt", [testpmd_frame()] * 3 + [testpmd_frame(corrupt=True)], False),
-        ("short", [testpmd_frame()[:60]], False),
+        ("good", [testpmd_frame()] * 5, None, True),
+        ("empty", [], None, False),
+        ("corrupt", [testpmd_frame()] * 3 + [testpmd_frame(corrupt=True)], None, False),
+        ("short", [testpmd_frame()[:60]], None, False),
+        ("both-ports", both, SELF_TEST_PORTS, True),
+        ("one-source", [testpmd_frame()] * 10, SELF_TEST_PORTS, False),
+        ("few-from-one", both[:2] + [testpmd_frame()] * 20, SELF_TEST_PORTS, False),
+        ("wrong-dst", both + [bytes(swapped)], SELF_TEST_PORTS, False),
+        ("foreign-src", both + [testpmd_frame()[:6] + bytes(6) + testpmd_frame()[12:]],
+         SELF_TEST_PORTS, False),
     ]
     failed = 0
     with tempfile.TemporaryDirectory() as d:
-        for name, frames, want in cases:
+        for name, frames, ports, want in cases:
             p = os.path.join(d, name + ".pcap")
             write_pcap(p, frames)
-            ok, res = check(p)
+            ok, res = check(p, ports)
             if ok != want:
                 failed += 1
                 print("self-test %s: expected %s, got %s" % (
@@ -195,17 +234,19 @@ def self_test():
 def main(argv):
     if argv == ["--self-test"]:
         return self_test()
-    out, keep = None, None
-    while len(argv) > 2 and argv[0] in ("--json", "--keep"):
+    out, keep, ports = None, None, None
+    while len(argv) > 2 and argv[0] in ("--json", "--keep", "--ports"):
         if argv[0] == "--json":
             out = argv[1]
+        elif argv[0] == "--ports":
+            ports = [bytes.fromhex(m.replace(":", "")) for m in argv[1].split(",")]
         else:
             keep = int(argv[1])
         argv = argv[2:]
     if len(argv) != 1 or argv[0].startswith("-"):
         print(__doc__.split("Usage: ")[1].strip(), file=sys.stderr)
         return 2
-    ok, res = check(argv[0])
+    ok, res = check(argv[0], ports)
     if keep is not None:
         truncate(argv[0], keep)
     res["ok"] = ok

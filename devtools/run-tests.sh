@@ -77,8 +77,10 @@ for n in "${names[@]}"; do
 	log "scenario $i/${#names[@]}: $n"
 	if line=$("$dev/vm-run.sh" "$n"); then
 		result PASS "${line#PASS }"
+	elif [ -n "$line" ]; then
+		result FAIL "${line#FAIL }"
 	else
-		result FAIL "${line:+${line#FAIL }}${line:-$n -- vm-run.sh failed (messages above)}"
+		result FAIL "$n -- vm-run.sh failed (messages above)"
 	fi
 done
 finish

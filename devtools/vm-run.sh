@@ -107,6 +107,9 @@ cmdline+=" noiommu.preload=$preload noiommu.secs=$fwd_secs"
 cmdline+=" noiommu.timeout=$((timeout_s * 2 / 3))"
 [ -n "$args" ] && cmdline+=" noiommu.args64=$(printf '%s' "$args" | base64 -w0)"
 
+# Fixed MACs, so the capture check knows which port sent each frame.
+nic_macs=(52:54:00:00:00:01 52:54:00:00:00:02)
+
 # QEMU command line for this VM; $1 = accel, $2 = output dir, $3 = cmdline.
 qemu_cmd() {
 	local i
@@ -117,7 +120,7 @@ qemu_cmd() {
 	# Slots 4 and 6: igb reserves the slot after it for its VFs.
 	for i in 0 1; do
 		qemu+=(-netdev "hubport,id=hp$i,hubid=0"
-			-device "$nic,netdev=hp$i,addr=$((4 + 2 * i)),romfile=")
+			-device "$nic,netdev=hp$i,addr=$((4 + 2 * i)),romfile=,mac=${nic_macs[i]}")
 	done
 	# Bounded capture: 64 bytes per frame (all of testpmd's); cut to 1000 frames after the check.
 	qemu+=(-object "filter-dump,id=cap0,netdev=hp0,file=$2/capture.pcap,maxlen=64")
@@ -198,7 +201,7 @@ fi
 capjson=
 if [ "$kind" = testpmd ] && [ "${expect%%:*}" = pass ]; then
 	python3 "$NOIOMMU_TOP/devtools/check-capture.py" --json "$out/capture.json" --keep 1000 \
-		"$out/capture.pcap" > "$out/capture.txt" || true
+		--ports "${nic_macs[0]},${nic_macs[1]}" "$out/capture.pcap" > "$out/capture.txt" || true
 	capjson=$out/capture.json
 fi
 exec python3 "$NOIOMMU_TOP/devtools/vm-verdict.py" \

@@ -10,6 +10,10 @@ import os
 import re
 import sys
 
+# Errors of the cdev backend: a passing testpmd run prints none of them.
+BACKEND_ERROR = re.compile(r"IOMMU_IOAS_\w+ of .* failed|^EAL: --vfio-cdev: |no physical address for", re.M)
+# A kernel complaint fails every row, whatever it expects.
+KERNEL_TROUBLE = re.compile(r"^\[ *[0-9.]+\] (WARNING:|BUG:|Oops|Kernel panic|general protection fault)", re.M)
 BEGIN = "=== noiommu: output begin ==="
 END = "=== noiommu: output end ==="
 
@@ -34,6 +38,17 @@ def guest_summary(out, console):
             except ValueError:
                 continue
     return None
+
+
+def capture_count_problems(capture, ports):
+    """Every frame the ports sent is on the wire, and nothing else."""
+    sent = sum(p["fwd_tx"] if p["fwd_tx"] >= 0 else p["tx"] for p in ports)
+    frames = capture.get("frames", 0)
+    # Frames still in the NICs' rings when counters were read.
+    slack = max(1024, sent // 50)
+    if abs(frames - sent) > slack:
+        return ["capture holds %d frames, the ports counted %d sent" % (frames, sent)]
+    return []
 
 
 def main():
@@ -99,10 +114,17 @@ def main():
         else:
             problems += run_problems
             if o.kind == "testpmd":
+                m = BACKEND_ERROR.search(output)
+                if m:
+                    problems.append("backend error: %s" % output[m.start():].split("\n", 1)[0][:120])
                 if capture is not None:
                     figures.append("captured %d" % capture.get("good", 0))
                     if not capture.get("ok"):
                         problems.append("capture: %s" % capture.get("first_problem"))
+                    problems += capture_count_problems(capture, ports)
+    m = KERNEL_TROUBLE.search(console)
+    if m:
+        problems.append("guest kernel: %s" % console[m.start():].split("\n", 1)[0][:120])
     figures.append("%s %.0fs" % (o.accel, o.wall_ms / 1000.0))
     verdict = "FAIL" if problems else "PASS"
     line = "%s %s [%s] %s" % (verdict, o.name, o.nic, ", ".join(figures))

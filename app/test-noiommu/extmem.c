@@ -5,7 +5,10 @@
 /* External memory: register a buffer with rte_extmem_register(), DMA-map
  * it for a port's device with rte_dev_dma_map() and check that every page
  * got the IOVA the kernel reports, that it is pinned while mapped and
- * unpinned after rte_dev_dma_unmap().
+ * unpinned after rte_dev_dma_unmap(); that two devices mapping one buffer
+ * hold it until both unmapped it, in either order; and that a heap built
+ * from rte_mem_virt2iova() answers (testpmd's --mp-alloc=xmem) gets exact
+ * IOVAs, pinned until the memory leaves the heap.
  */
 
 #include <errno.h>
@@ -18,6 +21,7 @@
 #include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_malloc.h>
 #include <rte_memory.h>
 
 #include "test_noiommu.h"
@@ -106,11 +110,129 @@ unregister:
 	return bad == 0 ? 0 : -1;
 }
 
-int
-extmem_run(int pagemap_fd)
+/* Two devices map one buffer; unmap for first, then for second. */
+static int
+two_devices(struct rte_device *first, struct rte_device *second,
+		int pagemap_fd)
 {
-	struct rte_eth_dev_info info;
-	uint16_t port;
+	size_t len = EXTMEM_ANON_LEN, pgsz = sysconf(_SC_PAGESIZE);
+	int64_t pin0, pin_both, pin_one, pin_none;
+	uint64_t bad = 0;
+	void *addr;
+
+	addr = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (addr == MAP_FAILED ||
+			rte_extmem_register(addr, len, NULL, 0, pgsz) != 0) {
+		printf("extmem two devices: cannot set up the buffer\n");
+		return -1;
+	}
+	pin0 = vm_pinned_bytes();
+	if (rte_dev_dma_map(first, addr, RTE_BAD_IOVA, len) != 0 ||
+			rte_dev_dma_map(second, addr, RTE_BAD_IOVA, len) != 0) {
+		printf("extmem two devices: rte_dev_dma_map failed: %s\n",
+			rte_strerror(rte_errno));
+		bad++;
+	}
+	pin_both = vm_pinned_bytes();
+	/* The same range again for one device is refused. */
+	if (rte_dev_dma_map(first, addr, RTE_BAD_IOVA, len) == 0) {
+		printf("extmem two devices: a second map for %s succeeded\n",
+			rte_dev_name(first));
+		bad++;
+	}
+	if (rte_dev_dma_unmap(first, addr, RTE_BAD_IOVA, len) != 0)
+		bad++;
+	pin_one = vm_pinned_bytes();
+	/* Still mapped for the second device: pinned, IOVAs intact. */
+	bad += check_pages(addr, len, pgsz, pagemap_fd);
+	if (rte_dev_dma_unmap(second, addr, RTE_BAD_IOVA, len) != 0)
+		bad++;
+	pin_none = vm_pinned_bytes();
+	if (pin_both - pin0 != (int64_t)len || pin_one != pin_both ||
+			pin_none != pin0) {
+		printf("extmem two devices: VmPin +%" PRId64 " KiB both, +%" PRId64 " KiB one, +%" PRId64 " KiB none; expected +%zu, +%zu, +0\n",
+			(pin_both - pin0) / 1024, (pin_one - pin0) / 1024,
+			(pin_none - pin0) / 1024, len >> 10, len >> 10);
+		bad++;
+	}
+	printf("extmem two devices (%s then %s unmapped): VmPin +%" PRId64 " -> +%" PRId64 " -> +%" PRId64 " KiB, %" PRIu64 " errors\n",
+		rte_dev_name(first), rte_dev_name(second),
+		(pin_both - pin0) / 1024, (pin_one - pin0) / 1024,
+		(pin_none - pin0) / 1024, bad);
+	rte_extmem_unregister(addr, len);
+	munmap(addr, len);
+	return bad == 0 ? 0 : -1;
+}
+
+/* testpmd's --mp-alloc=xmem: IOVAs from rte_mem_virt2iova(), then a heap. */
+static int
+heap_from_virt2iova(int pagemap_fd)
+{
+	size_t len = EXTMEM_ANON_LEN, pgsz = sysconf(_SC_PAGESIZE);
+	unsigned int n = len / pgsz, i;
+	int64_t pin0, pin_added, pin_removed;
+	rte_iova_t iovas[EXTMEM_ANON_LEN / 4096];
+	uint64_t bad = 0;
+	void *addr, *obj;
+
+	if (n > RTE_DIM(iovas))
+		return -1;
+	addr = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (addr == MAP_FAILED ||
+			rte_malloc_heap_create("noiommu_xmem") != 0) {
+		printf("extmem heap: cannot set up the heap\n");
+		return -1;
+	}
+	pin0 = vm_pinned_bytes();
+	for (i = 0; i < n; i++) {
+		iovas[i] = rte_mem_virt2iova((char *)addr + i * pgsz);
+		if (iovas[i] == RTE_BAD_IOVA) {
+			printf("extmem heap: no IOVA for page %u\n", i);
+			bad++;
+			break;
+		}
+	}
+	if (bad == 0 && rte_malloc_heap_memory_add("noiommu_xmem", addr, len,
+			iovas, n, pgsz) != 0) {
+		printf("extmem heap: rte_malloc_heap_memory_add failed: %s\n",
+			rte_strerror(rte_errno));
+		bad++;
+	}
+	pin_added = vm_pinned_bytes();
+	if (bad == 0) {
+		bad += check_pages(addr, len, pgsz, pagemap_fd);
+		obj = rte_malloc_socket(NULL, 4096, 0,
+			rte_malloc_heap_get_socket("noiommu_xmem"));
+		if (obj == NULL || rte_malloc_virt2iova(obj) !=
+				rte_mem_virt2phy(obj))
+			bad++;
+		rte_free(obj);
+		if (rte_malloc_heap_memory_remove("noiommu_xmem", addr,
+				len) != 0)
+			bad++;
+	}
+	pin_removed = vm_pinned_bytes();
+	/* Pinned on demand, released when the memory leaves the heap. */
+	if (pin_added - pin0 != (int64_t)len || pin_removed != pin0) {
+		printf("extmem heap: VmPin +%" PRId64 " KiB in the heap, +%" PRId64 " KiB after removal; expected +%zu and +0\n",
+			(pin_added - pin0) / 1024, (pin_removed - pin0) / 1024,
+			len >> 10);
+		bad++;
+	}
+	printf("extmem heap from rte_mem_virt2iova: %u pages, VmPin +%" PRId64 " KiB -> +%" PRId64 " KiB after removal, %" PRIu64 " errors\n",
+		n, (pin_added - pin0) / 1024, (pin_removed - pin0) / 1024, bad);
+	rte_malloc_heap_destroy("noiommu_xmem");
+	munmap(addr, len);
+	return bad == 0 ? 0 : -1;
+}
+
+int
+extmem_run(int pagemap_fd, int cdev)
+{
+	struct rte_eth_dev_info info, info2;
+	uint16_t port, port2;
 	int ret = 0;
 
 	port = rte_eth_find_next(0);
@@ -123,5 +245,17 @@ extmem_run(int pagemap_fd)
 		sysconf(_SC_PAGESIZE), 0, pagemap_fd);
 	ret |= one_buffer("hugepage", info.device, HUGE_2M, HUGE_2M,
 		MAP_HUGETLB, pagemap_fd);
+	/* Pin accounting is what the cdev backend adds; legacy pins nothing. */
+	if (!cdev)
+		return ret;
+	ret |= heap_from_virt2iova(pagemap_fd);
+	port2 = rte_eth_find_next(port + 1);
+	if (port2 >= RTE_MAX_ETHPORTS ||
+			rte_eth_dev_info_get(port2, &info2) != 0) {
+		printf("extmem two devices: FAIL, a second port is needed (-a BDF0 -a BDF1)\n");
+		return -1;
+	}
+	ret |= two_devices(info.device, info2.device, pagemap_fd);
+	ret |= two_devices(info2.device, info.device, pagemap_fd);
 	return ret;
 }

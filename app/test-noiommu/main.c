@@ -15,7 +15,9 @@
  *   extmem         external memory through rte_dev_dma_map()
  *   hotplug        remove the first port's device and probe it again
  *                  (rte_dev_remove/rte_dev_probe): memory stays pinned
- *                  and the IOVA table stays exact
+ *                  and the IOVA table stays exact; with --vfio-cdev and
+ *                  another port left, the kernel's unbind of the removed
+ *                  device must complete in between
  *   ports          every port has received and sent packets (run it in a
  *                  secondary beside a forwarding primary: reading a port's
  *                  counters uses the device fd the primary passed over)
@@ -37,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <rte_dev.h>
@@ -109,8 +112,51 @@ cmd_ports(void)
 	return ret;
 }
 
+/*
+ * Let the kernel have a removed device: unbind it from vfio-pci and bind
+ * it again. The unbind waits until no process holds the device, so it runs
+ * in a child that must finish within a few seconds.
+ */
 static int
-cmd_hotplug(int pagemap_fd)
+kernel_rebind(const char *name)
+{
+	const char *unbind = "/sys/bus/pci/drivers/vfio-pci/unbind";
+	const char *probe = "/sys/bus/pci/drivers_probe";
+	struct timespec t0, t1;
+	int status = -1, waited_ms;
+	FILE *f;
+	pid_t pid;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = fork();
+	if (pid == 0) {
+		f = fopen(unbind, "w");
+		_exit(f == NULL || fputs(name, f) < 0 || fclose(f) != 0);
+	}
+	for (waited_ms = 0; pid > 0 && waited_ms < 10000; waited_ms += 10) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		usleep(10000);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (pid < 0 || waited_ms >= 10000 || status != 0) {
+		printf("hotplug: FAIL kernel unbind of %s %s\n", name,
+			waited_ms >= 10000 ? "still blocked after 10 s" : "failed");
+		return -1;
+	}
+	printf("hotplug: kernel unbind of %s completed in %.1f ms\n", name,
+		(t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+	/* driver_override still names vfio-pci. */
+	f = fopen(probe, "w");
+	if (f == NULL || fputs(name, f) < 0 || fclose(f) != 0) {
+		printf("hotplug: cannot bind %s to vfio-pci again\n", name);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_hotplug(int pagemap_fd, int cdev)
 {
 	char name[RTE_DEV_NAME_MAX_LEN];
 	struct rte_eth_dev_info info;
@@ -132,6 +178,9 @@ cmd_hotplug(int pagemap_fd)
 	pin_removed = vm_pinned_bytes();
 	ret |= iova_table_check(&r, pagemap_fd, 0);
 	iova_report_print("hotplug: after remove", &r);
+	/* The backend keeps only the last attached device. */
+	if (cdev && rte_eth_dev_count_avail() > 0)
+		ret |= kernel_rebind(name);
 	if (rte_dev_probe(name) != 0 ||
 			rte_eth_dev_get_port_by_name(name, &port) != 0) {
 		printf("hotplug: cannot probe %s again\n", name);
@@ -176,9 +225,9 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 	if (strcmp(cmd, "churn") == 0)
 		return churn_run(cycles, pagemap_fd);
 	if (strcmp(cmd, "extmem") == 0)
-		return extmem_run(pagemap_fd);
+		return extmem_run(pagemap_fd, cdev);
 	if (strcmp(cmd, "hotplug") == 0)
-		return cmd_hotplug(pagemap_fd);
+		return cmd_hotplug(pagemap_fd, cdev);
 	if (strcmp(cmd, "ports") == 0)
 		return cmd_ports();
 	if (strcmp(cmd, "dump") == 0 && dump_path != NULL)

@@ -37,7 +37,8 @@ uint64_t pagemap_pa(int fd, uint64_t va);
 int pagemap_check_dump(pid_t pid, const char *path);
 
 int churn_run(unsigned int cycles, int pagemap_fd);
-int extmem_run(int pagemap_fd);
+/* cdev: also two devices on one buffer, and a heap from virt2iova. */
+int extmem_run(int pagemap_fd, int cdev);
 /* Print EAL init time and memseg count as one "bench:" line. */
 int bench_init_report(double eal_init_ms);
 /* Time run-time 2 MiB page allocation, free and PA lookup; print one line. */

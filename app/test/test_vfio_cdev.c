@@ -4,11 +4,14 @@
 
 #include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
 
 #include <rte_common.h>
 #include <rte_eal.h>
 #include <rte_fbarray.h>
 #include <rte_malloc.h>
+#include <rte_eal_paging.h>
 #include <rte_memory.h>
 #include <rte_vfio.h>
 #include <vfio_cdev_driver.h>
@@ -73,7 +76,7 @@ test_memseg_iova_is_kernel_pa(void)
 static int
 test_runtime_alloc_is_pinned(void)
 {
-	const struct rte_memseg_list *msl;
+	struct rte_memseg_list *msl;
 	const struct rte_memseg *ms;
 	rte_iova_t iova;
 	char *p;
@@ -106,14 +109,63 @@ test_runtime_alloc_is_pinned(void)
 	return TEST_SUCCESS;
 }
 
-static int
-test_unpinned_memory_has_no_pa(void)
+/* VmPin of /proc/self/status in KiB, -1 if unknown. */
+static long
+vm_pinned_kb(void)
 {
-	int on_stack = 0;
+	char line[128];
+	long kb = -1;
+	FILE *f;
 
-	/* No pagemap fallback: only pinned memory has a physical address. */
-	TEST_ASSERT_EQUAL(rte_mem_virt2phy(&on_stack), RTE_BAD_IOVA,
-		"an unpinned address got a physical address");
+	f = fopen("/proc/self/status", "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static int
+test_unpinned_memory_pinned_on_demand(void)
+{
+	size_t pgsz = rte_mem_page_size();
+	long pin0, pin1, pin2;
+	phys_addr_t pa, pa2;
+	char *buf;
+
+	/* Memory DPDK did not allocate: the PA query pins its page. */
+	buf = mmap(NULL, 2 * pgsz, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	TEST_ASSERT(buf != MAP_FAILED, "mmap failed");
+	pin0 = vm_pinned_kb();
+	pa = rte_mem_virt2phy(buf + 100);
+	pin1 = vm_pinned_kb();
+	pa2 = rte_mem_virt2phy(buf + 200);
+	pin2 = vm_pinned_kb();
+	munmap(buf, 2 * pgsz);
+	TEST_ASSERT(pa != RTE_BAD_IOVA, "no PA for anonymous memory");
+	TEST_ASSERT_EQUAL(pa % pgsz, 100u, "PA lost the offset in the page");
+	TEST_ASSERT_EQUAL(pa2, pa + 100, "two queries of one page disagree");
+	TEST_ASSERT_EQUAL(pin1 - pin0, (long)(pgsz >> 10),
+		"the queried page was not pinned");
+	TEST_ASSERT_EQUAL(pin2, pin1, "a pinned page was pinned again");
+	return TEST_SUCCESS;
+}
+
+static int
+test_unmapped_memory_has_no_pa(void)
+{
+	size_t pgsz = rte_mem_page_size();
+	char *buf;
+
+	/* Nothing behind the address: a clear failure, never an address. */
+	buf = mmap(NULL, pgsz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(buf != MAP_FAILED, "mmap failed");
+	TEST_ASSERT_EQUAL(rte_mem_virt2phy(buf), RTE_BAD_IOVA,
+		"inaccessible memory got a physical address");
+	munmap(buf, pgsz);
 	return TEST_SUCCESS;
 }
 
@@ -124,7 +176,8 @@ static struct unit_test_suite vfio_cdev_testsuite = {
 		TEST_CASE(test_iova_mode_is_pa),
 		TEST_CASE(test_memseg_iova_is_kernel_pa),
 		TEST_CASE(test_runtime_alloc_is_pinned),
-		TEST_CASE(test_unpinned_memory_has_no_pa),
+		TEST_CASE(test_unpinned_memory_pinned_on_demand),
+		TEST_CASE(test_unmapped_memory_has_no_pa),
 		TEST_CASES_END()
 	}
 };

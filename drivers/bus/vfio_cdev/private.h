@@ -29,16 +29,36 @@ int vfio_cdev_ioas_map(const struct vfio_cdev_iommufd *ctx,
 		uint64_t va, uint64_t len);
 int vfio_cdev_ioas_unmap(const struct vfio_cdev_iommufd *ctx,
 		uint64_t va, uint64_t len);
-/* Physical address of pinned va. 0 or -errno, not logged. */
-int vfio_cdev_ioas_get_pa(const struct vfio_cdev_iommufd *ctx,
-		uint64_t va, uint64_t *pa);
+/*
+ * Physical address of pinned va and the physically contiguous length from
+ * there, at most len. 0 or -errno, not logged.
+ */
+int vfio_cdev_ioas_get_pa_range(const struct vfio_cdev_iommufd *ctx,
+		uint64_t va, uint64_t len, uint64_t *pa, uint64_t *contig);
 /* Check once a device is attached that the kernel answers PA queries. */
 int vfio_cdev_ioas_check_get_pa(const struct vfio_cdev_iommufd *ctx);
+
+/*
+ * Pins by owner (vfio_cdev_pin.c): ranges of several owners may overlap;
+ * memory stays pinned while any owner holds it. -EEXIST when the owner
+ * already holds an overlapping range, -EINVAL when not 4 KiB aligned,
+ * else -errno of the kernel (logged).
+ */
+#define VFIO_CDEV_OWNER_LEN 32
+int vfio_cdev_pin(const struct vfio_cdev_iommufd *ctx, const char *owner,
+		uint64_t va, uint64_t len);
+/* Drop owner's pin of exactly [va, va + len); -ENOENT if it has none. */
+int vfio_cdev_unpin(const struct vfio_cdev_iommufd *ctx, const char *owner,
+		uint64_t va, uint64_t len);
+/* Drop every pin of owner within [va, va + len); return how many. */
+unsigned int vfio_cdev_unpin_within(const struct vfio_cdev_iommufd *ctx,
+		const char *owner, uint64_t va, uint64_t len);
+/* Forget all pins (the iommufd is being closed, which unpins them). */
+void vfio_cdev_pins_forget(void);
 
 /* A vfio-pci device used through its no-IOMMU cdev. */
 struct vfio_cdev_device {
 	TAILQ_ENTRY(vfio_cdev_device) next;
-	struct rte_pci_addr addr;
 	char name[PCI_PRI_STR_SIZE];
 	char node[64];           /* /dev/vfio/devices/noiommu-vfioN */
 	int fd;                  /* bound to the iommufd, attached to the IOAS */
@@ -58,12 +78,13 @@ int vfio_cdev_device_open(struct vfio_cdev_device *dev,
 		const struct vfio_cdev_iommufd *ctx);
 void vfio_cdev_device_close(struct vfio_cdev_device *dev);
 
-/* Bus state the multi-process channel serves. */
-const struct vfio_cdev_iommufd *vfio_cdev_bus_iommufd(void);
-const struct vfio_cdev_device *vfio_cdev_bus_find_device(const char *name);
-
-/* Multi-process (vfio_cdev_mp.c): the primary answers, secondaries ask. */
-int vfio_cdev_mp_register(void);
+/*
+ * Multi-process (vfio_cdev_mp.c): the primary answers, secondaries ask.
+ * The primary serves ctx and the fds that dup_device_fd (a new fd for a
+ * device name, or -errno) gives.
+ */
+int vfio_cdev_mp_register(const struct vfio_cdev_iommufd *ctx,
+		int (*dup_device_fd)(const char *name));
 void vfio_cdev_mp_unregister(void);
 int vfio_cdev_mp_get_iommufd(struct vfio_cdev_iommufd *ctx);
 /* A received device fd, or -errno (-ENODEV: the primary has no such device). */

@@ -34,11 +34,12 @@ struct vfio_cdev_bus {
 };
 
 static struct vfio_cdev_bus vfio_cdev_bus;
-#define IOMMUFD (&vfio_cdev_bus.iommufd)
+static struct vfio_cdev_iommufd *const iommufd = &vfio_cdev_bus.iommufd;
 
-/* The mp thread reads the device list while hotplug may add to it. */
+/* The device list is shared by the main, mp and hotplug alarm threads. */
 static rte_spinlock_t devices_lock = RTE_SPINLOCK_INITIALIZER;
 
+/* Call with devices_lock held. */
 static struct vfio_cdev_device *
 find_device(const char *name)
 {
@@ -50,21 +51,25 @@ find_device(const char *name)
 	return NULL;
 }
 
-const struct vfio_cdev_device *
-vfio_cdev_bus_find_device(const char *name)
+/* A new fd of a device in the list, -ENODEV if none, else -errno. */
+static int
+dup_device_fd(const char *name)
 {
-	const struct vfio_cdev_device *dev;
+	struct vfio_cdev_device *dev;
+	int fd = -ENODEV;
 
 	rte_spinlock_lock(&devices_lock);
 	dev = find_device(name);
+	if (dev != NULL) {
+		fd = fcntl(dev->fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0) {
+			fd = -errno;
+			VFIO_CDEV_LOG(ERR, "%s: cannot duplicate device fd: %s",
+				name, strerror(errno));
+		}
+	}
 	rte_spinlock_unlock(&devices_lock);
-	return dev;
-}
-
-const struct vfio_cdev_iommufd *
-vfio_cdev_bus_iommufd(void)
-{
-	return IOMMUFD;
+	return fd;
 }
 
 /* Is a PCI device selected by the PCI bus's allow/block lists? */
@@ -102,105 +107,121 @@ release_devices(void)
 		free(dev);
 	}
 	rte_spinlock_unlock(&devices_lock);
-	vfio_cdev_iommufd_close(IOMMUFD);
+	vfio_cdev_pins_forget();
+	vfio_cdev_iommufd_close(iommufd);
 }
 
 /*
  * Make a device usable: the primary opens, binds and attaches it, a
- * secondary receives the primary's fd. Return it, or NULL with *err set
- * to -errno (logged).
+ * secondary receives the primary's fd. 0, or -errno (logged; -ENODEV:
+ * not bound to vfio-pci).
  */
-static struct vfio_cdev_device *
-add_device(const struct rte_pci_addr *addr, int report, int *err)
+static int
+add_device(const struct rte_pci_addr *addr, int report)
 {
 	struct vfio_cdev_device *dev;
 	int ret;
 
 	dev = calloc(1, sizeof(*dev));
-	if (dev == NULL) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	dev->addr = *addr;
+	if (dev == NULL)
+		return -ENOMEM;
 	rte_pci_device_name(addr, dev->name, sizeof(dev->name));
 	if (rte_eal_process_type() == RTE_PROC_PRIMARY) {
 		ret = vfio_cdev_device_lookup(dev, report);
 		if (ret == 0)
-			ret = vfio_cdev_device_open(dev, IOMMUFD);
+			ret = vfio_cdev_device_open(dev, iommufd);
 	} else {
 		dev->fd = vfio_cdev_mp_get_device_fd(dev->name);
 		ret = dev->fd < 0 ? dev->fd : 0;
 	}
 	if (ret != 0) {
-		*err = ret;
 		free(dev);
-		return NULL;
+		return ret;
 	}
 	rte_spinlock_lock(&devices_lock);
 	TAILQ_INSERT_TAIL(&vfio_cdev_bus.devices, dev, next);
 	rte_spinlock_unlock(&devices_lock);
-	return dev;
+	return 0;
 }
 
 static int
-cdev_dma_map(uint64_t va, uint64_t len, uint64_t *pa)
+cdev_dma_map(const char *owner, uint64_t va, uint64_t len)
 {
-	int ret;
-
-	ret = vfio_cdev_ioas_map(IOMMUFD, va, len);
-	if (ret != 0)
-		return ret;
-	ret = vfio_cdev_ioas_get_pa(IOMMUFD, va, pa);
-	if (ret != 0) {
-		VFIO_CDEV_LOG(ERR, "no physical address for pinned 0x%" PRIx64 ": %s",
-			va, strerror(-ret));
-		vfio_cdev_ioas_unmap(IOMMUFD, va, len);
-	}
-	return ret;
+	return vfio_cdev_pin(iommufd, owner, va, len);
 }
 
 static int
-cdev_dma_unmap(uint64_t va, uint64_t len)
+cdev_dma_unmap(const char *owner, uint64_t va, uint64_t len)
 {
-	return vfio_cdev_ioas_unmap(IOMMUFD, va, len);
+	return vfio_cdev_unpin(iommufd, owner, va, len);
+}
+
+static void
+cdev_dma_release(const char *owner, uint64_t va, uint64_t len)
+{
+	vfio_cdev_unpin_within(iommufd, owner, va, len);
 }
 
 static int
-cdev_get_pa(uint64_t va, uint64_t *pa)
+cdev_get_pa(uint64_t va, uint64_t len, uint64_t *pa, uint64_t *contig)
 {
-	return vfio_cdev_ioas_get_pa(IOMMUFD, va, pa);
+	return vfio_cdev_ioas_get_pa_range(iommufd, va, len, pa, contig);
 }
 
 static int
 cdev_device_fd(const char *pci_addr)
 {
-	struct vfio_cdev_device *dev = find_device(pci_addr);
 	struct rte_pci_addr addr;
-	int fd, err;
+	int fd, ret;
 
-	/*
-	 * A device plugged after start-up joins the IOAS now; a secondary
-	 * gets the primary's fd on first use.
-	 */
-	if (dev == NULL && rte_pci_addr_parse(pci_addr, &addr) == 0)
-		dev = add_device(&addr, 1, &err);
-	if (dev == NULL)
-		return -ENODEV;
 	/* The PCI bus owns (and closes) a duplicate: the device stays ours. */
-	fd = fcntl(dev->fd, F_DUPFD_CLOEXEC, 0);
-	if (fd < 0) {
-		VFIO_CDEV_LOG(ERR, "%s: cannot duplicate device fd: %s",
-			dev->name, strerror(errno));
-		return -errno;
+	fd = dup_device_fd(pci_addr);
+	if (fd != -ENODEV)
+		return fd;
+	/*
+	 * A device plugged after start-up, or probed again after removal,
+	 * joins the IOAS now; a secondary gets the primary's fd on first use.
+	 */
+	if (rte_pci_addr_parse(pci_addr, &addr) != 0)
+		return -ENODEV;
+	ret = add_device(&addr, 1);
+	return ret != 0 ? ret : dup_device_fd(pci_addr);
+}
+
+static void
+cdev_device_release(const char *pci_addr)
+{
+	struct vfio_cdev_device *dev;
+	int primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
+
+	rte_spinlock_lock(&devices_lock);
+	dev = find_device(pci_addr);
+	/* Pages stay pinned only while some device is attached. */
+	if (dev != NULL && primary && TAILQ_NEXT(dev, next) == NULL &&
+			TAILQ_FIRST(&vfio_cdev_bus.devices) == dev) {
+		VFIO_CDEV_LOG(NOTICE, "%s stays open: it is the last device attached and keeps DPDK memory pinned; the kernel can unbind it once this process exits",
+			pci_addr);
+		dev = NULL;
+	} else if (dev != NULL) {
+		TAILQ_REMOVE(&vfio_cdev_bus.devices, dev, next);
 	}
-	return fd;
+	rte_spinlock_unlock(&devices_lock);
+	if (dev == NULL)
+		return;
+	if (primary)
+		vfio_cdev_unpin_within(iommufd, dev->name, 0, UINT64_MAX);
+	vfio_cdev_device_close(dev);
+	free(dev);
+	VFIO_CDEV_LOG(INFO, "%s released", pci_addr);
 }
 
 static const struct rte_vfio_cdev_ops vfio_cdev_ops = {
 	.dma_map = cdev_dma_map,
 	.dma_unmap = cdev_dma_unmap,
+	.dma_release = cdev_dma_release,
 	.get_pa = cdev_get_pa,
 	.device_fd = cdev_device_fd,
+	.device_release = cdev_device_release,
 };
 
 static int
@@ -216,7 +237,7 @@ scan_primary(void)
 			VFIO_CDEV_LOG(ERR, "VFIO no-IOMMU mode is off: boot with vfio.enable_unsafe_noiommu_mode=1 (or write Y to /sys/module/vfio/parameters/enable_unsafe_noiommu_mode), then bind the devices to vfio-pci again");
 		return -1;
 	}
-	if (vfio_cdev_iommufd_open(IOMMUFD) != 0)
+	if (vfio_cdev_iommufd_open(iommufd) != 0)
 		return -1;
 
 	n = scandir(rte_pci_get_sysfs_path(), &names, NULL, alphasort);
@@ -230,7 +251,7 @@ scan_primary(void)
 		if (err != -EPERM && err != -EACCES &&
 				rte_pci_addr_parse(names[i]->d_name, &addr) == 0 &&
 				pci_selected(&addr, &allowed))
-			add_device(&addr, allowed, &err);
+			err = add_device(&addr, allowed);
 		free(names[i]);
 	}
 	free(names);
@@ -240,10 +261,11 @@ scan_primary(void)
 		VFIO_CDEV_LOG(ERR, "no vfio-pci device with a no-IOMMU cdev node found: bind one with dpdk-devbind.py -b vfio-pci <BDF>");
 		goto fail;
 	}
-	if (vfio_cdev_ioas_check_get_pa(IOMMUFD) != 0 ||
-			vfio_cdev_mp_register() != 0)
+	if (vfio_cdev_ioas_check_get_pa(iommufd) != 0 ||
+			vfio_cdev_mp_register(iommufd, dup_device_fd) != 0 ||
+			rte_vfio_cdev_ops_register(&vfio_cdev_ops) != 0)
 		goto fail;
-	return rte_vfio_cdev_ops_register(&vfio_cdev_ops);
+	return 0;
 
 fail:
 	release_devices();
@@ -255,9 +277,13 @@ vfio_cdev_scan(void)
 {
 	if (!rte_vfio_cdev_requested())
 		return 0;
+	if (!rte_eal_has_pci()) {
+		VFIO_CDEV_LOG(ERR, "--vfio-cdev drives PCI devices: drop --no-pci");
+		return -1;
+	}
 	if (rte_eal_process_type() == RTE_PROC_PRIMARY)
 		return scan_primary();
-	if (vfio_cdev_mp_get_iommufd(IOMMUFD) != 0)
+	if (vfio_cdev_mp_get_iommufd(iommufd) != 0)
 		return -1;
 	return rte_vfio_cdev_ops_register(&vfio_cdev_ops);
 }
@@ -281,7 +307,7 @@ static enum rte_iova_mode
 vfio_cdev_get_iommu_class(void)
 {
 	/* Without an IOMMU, devices DMA to physical addresses. */
-	return IOMMUFD->fd >= 0 ? RTE_IOVA_PA : RTE_IOVA_DC;
+	return iommufd->fd >= 0 ? RTE_IOVA_PA : RTE_IOVA_DC;
 }
 
 static int

@@ -111,23 +111,24 @@ vfio_cdev_ioas_unmap(const struct vfio_cdev_iommufd *ctx, uint64_t va,
 }
 
 int
-vfio_cdev_ioas_get_pa(const struct vfio_cdev_iommufd *ctx, uint64_t va,
-		uint64_t *pa)
+vfio_cdev_ioas_get_pa_range(const struct vfio_cdev_iommufd *ctx, uint64_t va,
+		uint64_t len, uint64_t *pa, uint64_t *contig)
 {
 	/*
-	 * The kernel walks the queried length page by page; a DPDK page is
-	 * physically contiguous by construction, so one byte is enough.
+	 * The kernel walks the queried length page by page: callers that
+	 * know a page is contiguous (a hugepage) ask for one byte.
 	 */
 	struct iommu_ioas_noiommu_get_pa get_pa = {
 		.size = sizeof(get_pa),
 		.ioas_id = ctx->ioas_id,
 		.iova = va,
-		.length = 1,
+		.length = len,
 	};
 
 	if (ioctl(ctx->fd, IOMMU_IOAS_NOIOMMU_GET_PA, &get_pa) != 0)
 		return -errno;
 	*pa = get_pa.out_phys;
+	*contig = get_pa.length;
 	return 0;
 }
 
@@ -135,7 +136,7 @@ int
 vfio_cdev_ioas_check_get_pa(const struct vfio_cdev_iommufd *ctx)
 {
 	size_t len = sysconf(_SC_PAGESIZE);
-	uint64_t va, pa;
+	uint64_t va, pa, contig;
 	void *page;
 	int ret;
 
@@ -150,7 +151,7 @@ vfio_cdev_ioas_check_get_pa(const struct vfio_cdev_iommufd *ctx)
 		munmap(page, len);
 		return ret;
 	}
-	ret = vfio_cdev_ioas_get_pa(ctx, va, &pa);
+	ret = vfio_cdev_ioas_get_pa_range(ctx, va, 1, &pa, &contig);
 	vfio_cdev_ioas_unmap(ctx, va, len);
 	munmap(page, len);
 

@@ -9,9 +9,11 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -33,14 +35,17 @@ struct vfio_cdev_mp_param {
 	char name[PCI_PRI_STR_SIZE];
 };
 
+/* What the primary serves (set by vfio_cdev_mp_register()). */
+static const struct vfio_cdev_iommufd *served_iommufd;
+static int (*served_device_fd)(const char *name);
+
 static int
 mp_answer(const struct rte_mp_msg *msg, const void *peer)
 {
 	const struct vfio_cdev_mp_param *req = (const void *)msg->param;
-	const struct vfio_cdev_device *dev;
 	struct rte_mp_msg reply;
 	struct vfio_cdev_mp_param *rep = (void *)reply.param;
-	int fd = -1;
+	int fd = -ENODEV, ret;
 
 	memset(&reply, 0, sizeof(reply));
 	strlcpy(reply.name, VFIO_CDEV_MP, sizeof(reply.name));
@@ -48,26 +53,34 @@ mp_answer(const struct rte_mp_msg *msg, const void *peer)
 	rep->req = req->req;
 	switch (req->req) {
 	case VFIO_CDEV_MP_IOMMUFD:
-		fd = vfio_cdev_bus_iommufd()->fd;
-		rep->ioas_id = vfio_cdev_bus_iommufd()->ioas_id;
+		fd = fcntl(served_iommufd->fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			fd = -errno;
+		rep->ioas_id = served_iommufd->ioas_id;
 		break;
 	case VFIO_CDEV_MP_DEVICE:
-		dev = vfio_cdev_bus_find_device(req->name);
-		fd = dev != NULL ? dev->fd : -1;
+		/* A duplicate: the device may be released while we send. */
+		fd = served_device_fd(req->name);
 		break;
 	}
 	if (fd >= 0) {
 		reply.num_fds = 1;
 		reply.fds[0] = fd;
 	} else {
-		rep->result = -ENODEV;
+		rep->result = fd;
 	}
-	return rte_mp_reply(&reply, peer);
+	ret = rte_mp_reply(&reply, peer);
+	if (fd >= 0)
+		close(fd);
+	return ret;
 }
 
 int
-vfio_cdev_mp_register(void)
+vfio_cdev_mp_register(const struct vfio_cdev_iommufd *ctx,
+		int (*dup_device_fd)(const char *name))
 {
+	served_iommufd = ctx;
+	served_device_fd = dup_device_fd;
 	if (rte_mp_action_register(VFIO_CDEV_MP, mp_answer) != 0 &&
 			rte_errno != ENOTSUP) {
 		VFIO_CDEV_LOG(ERR, "cannot register the multi-process action: %s",
@@ -109,6 +122,8 @@ mp_request(enum vfio_cdev_mp_req what, const char *name, uint32_t *ioas_id)
 	rep = (const void *)mp_reply.msgs[0].param;
 	if (rep->result == 0 && mp_reply.msgs[0].num_fds == 1) {
 		fd = mp_reply.msgs[0].fds[0];
+		/* SCM_RIGHTS fds arrive without close-on-exec. */
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
 		if (ioas_id != NULL)
 			*ioas_id = rep->ioas_id;
 	} else if (rep->result != 0) {

@@ -24,26 +24,42 @@
 extern "C" {
 #endif
 
-/** Operations of a VFIO cdev no-IOMMU DMA backend. */
+/**
+ * Operations of a VFIO cdev no-IOMMU DMA backend.
+ *
+ * Pins are held per owner: EAL's memory, the default VFIO container, a
+ * device (its PCI name) or a physical address query. Owners may pin
+ * overlapping ranges; memory stays pinned while any owner holds it.
+ */
 struct rte_vfio_cdev_ops {
 	/**
-	 * Pin [va, va + len) for device DMA and store the physical address
-	 * of va in *pa. Return 0 or a negative errno.
+	 * Pin [va, va + len) (4 KiB aligned) for owner. Return 0, -EEXIST
+	 * when it overlaps a range this owner pinned already, -EINVAL when
+	 * not aligned, or another negative errno (logged).
 	 */
-	int (*dma_map)(uint64_t va, uint64_t len, uint64_t *pa);
-	/** Unpin a range exactly as given to dma_map. Return 0 or -errno. */
-	int (*dma_unmap)(uint64_t va, uint64_t len);
+	int (*dma_map)(const char *owner, uint64_t va, uint64_t len);
 	/**
-	 * Store in *pa the physical address of va, which lies in a pinned
-	 * range. Return 0 or a negative errno (-ENOENT when not pinned).
+	 * Drop owner's pin of a range exactly as given to dma_map. Return 0
+	 * or -ENOENT when owner pinned no such range.
 	 */
-	int (*get_pa)(uint64_t va, uint64_t *pa);
+	int (*dma_unmap)(const char *owner, uint64_t va, uint64_t len);
+	/** Drop every pin of owner that lies within [va, va + len). */
+	void (*dma_release)(const char *owner, uint64_t va, uint64_t len);
+	/**
+	 * Store in *pa the physical address of pinned va, and in *contig the
+	 * physically contiguous length from va, at most len (len > 0).
+	 * Return 0 or a negative errno (-ENOENT when not pinned).
+	 */
+	int (*get_pa)(uint64_t va, uint64_t len, uint64_t *pa,
+			uint64_t *contig);
 	/**
 	 * Return a new file descriptor (the caller closes it) for the bound
-	 * and attached VFIO device with this PCI address, or -ENODEV when the
-	 * backend does not manage it.
+	 * and attached VFIO device with this PCI address, -ENODEV when the
+	 * device is not bound to vfio-pci, or another negative errno (logged).
 	 */
 	int (*device_fd)(const char *pci_addr);
+	/** The PCI bus is done with the device: let the kernel have it back. */
+	void (*device_release)(const char *pci_addr);
 };
 
 /**
@@ -69,6 +85,23 @@ int rte_vfio_cdev_ops_register(const struct rte_vfio_cdev_ops *ops);
 /** Remove the backend installed by rte_vfio_cdev_ops_register(). */
 __rte_internal
 void rte_vfio_cdev_ops_unregister(void);
+
+/**
+ * rte_dev_dma_map() of a PCI device in VFIO cdev mode: pin the range for
+ * that device. iova must be 0, RTE_BAD_IOVA or the physical address of
+ * vaddr; external memsegs in the range get their physical addresses.
+ *
+ * @return
+ *   0 on success, -1 with rte_errno set (logged).
+ */
+__rte_internal
+int rte_vfio_cdev_dev_dma_map(const char *dev_name, uint64_t vaddr,
+		uint64_t iova, uint64_t len);
+
+/** rte_dev_dma_unmap() of a PCI device in VFIO cdev mode. */
+__rte_internal
+int rte_vfio_cdev_dev_dma_unmap(const char *dev_name, uint64_t vaddr,
+		uint64_t len);
 
 #ifdef __cplusplus
 }

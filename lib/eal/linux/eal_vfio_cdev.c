@@ -3,12 +3,15 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <linux/vfio.h>
 
+#include <rte_common.h>
 #include <rte_eal.h>
+#include <rte_eal_paging.h>
 #include <rte_errno.h>
 #include <rte_fbarray.h>
 #include <rte_log.h>
@@ -28,11 +31,34 @@ rte_vfio_cdev_requested(void)
 	return eal_get_internal_configuration()->vfio_cdev;
 }
 
+/* Owners of pins besides devices (which are named by their PCI address). */
+#define OWNER_MEMSEG "eal-memseg"
+#define OWNER_CONTAINER "vfio-container"
+#define OWNER_PA_QUERY "pa-query"
+
+#define MEM_EVENT_NAME "vfio_cdev_pa_query"
+
+/* Heap memory removed: the pins its PA queries took go with it. */
+static void
+mem_event_release(enum rte_mem_event type, const void *addr, size_t len,
+		void *arg __rte_unused)
+{
+	if (type == RTE_MEM_EVENT_FREE && cdev_ops != NULL)
+		cdev_ops->dma_release(OWNER_PA_QUERY, (uintptr_t)addr, len);
+}
+
+
 int
 rte_vfio_cdev_ops_register(const struct rte_vfio_cdev_ops *ops)
 {
 	if (cdev_ops != NULL)
 		return -EBUSY;
+	/* Legacy memory has no memory events: its pins last until exit. */
+	if (rte_eal_process_type() == RTE_PROC_PRIMARY &&
+			rte_mem_event_callback_register(MEM_EVENT_NAME,
+				mem_event_release, NULL) != 0 &&
+			rte_errno != ENOTSUP)
+		return -rte_errno;
 	cdev_ops = ops;
 	return 0;
 }
@@ -40,6 +66,8 @@ rte_vfio_cdev_ops_register(const struct rte_vfio_cdev_ops *ops)
 void
 rte_vfio_cdev_ops_unregister(void)
 {
+	if (cdev_ops != NULL && rte_eal_process_type() == RTE_PROC_PRIMARY)
+		rte_mem_event_callback_unregister(MEM_EVENT_NAME, NULL);
 	cdev_ops = NULL;
 }
 
@@ -72,6 +100,25 @@ eal_vfio_cdev_ready(void)
 	return cdev_ops != NULL;
 }
 
+/* Pins of a secondary would outlive it in the primary's IOAS. */
+static int
+secondary_refuses_pin(const void *addr)
+{
+	if (rte_eal_process_type() == RTE_PROC_PRIMARY)
+		return 0;
+	RTE_LOG(ERR, EAL, "--vfio-cdev: a secondary process cannot pin %p for DMA; pin it in the primary (rte_extmem_register and rte_dev_dma_map there)\n",
+		addr);
+	return 1;
+}
+
+static int
+get_pa(uint64_t va, uint64_t *pa)
+{
+	uint64_t contig;
+
+	return cdev_ops->get_pa(va, 1, pa, &contig);
+}
+
 rte_iova_t
 eal_vfio_cdev_seg_map(void *addr, size_t len)
 {
@@ -81,36 +128,47 @@ eal_vfio_cdev_seg_map(void *addr, size_t len)
 	if (cdev_ops == NULL)
 		return RTE_BAD_IOVA;
 	/* Secondaries map pages the primary has already pinned. */
-	if (rte_eal_process_type() == RTE_PROC_PRIMARY)
-		ret = cdev_ops->dma_map((uintptr_t)addr, len, &pa);
-	else
-		ret = cdev_ops->get_pa((uintptr_t)addr, &pa);
-	return ret == 0 ? pa : RTE_BAD_IOVA;
+	if (rte_eal_process_type() == RTE_PROC_PRIMARY) {
+		ret = cdev_ops->dma_map(OWNER_MEMSEG, (uintptr_t)addr, len);
+		if (ret != 0)
+			return RTE_BAD_IOVA;
+	}
+	ret = get_pa((uintptr_t)addr, &pa);
+	if (ret != 0) {
+		RTE_LOG(ERR, EAL, "no physical address for memseg %p: %s\n",
+			addr, strerror(-ret));
+		eal_vfio_cdev_seg_unmap(addr, len);
+		return RTE_BAD_IOVA;
+	}
+	return pa;
 }
 
 int
 eal_vfio_cdev_pin_memseg_list(struct rte_memseg_list *msl)
 {
 	uint64_t len = (uint64_t)msl->memseg_arr.count * msl->page_sz;
+	uint64_t base = (uintptr_t)msl->base_va, off = 0, pa, contig;
 	struct rte_memseg *ms;
-	uint64_t pa;
-	int i;
+	int ret;
 
 	if (cdev_ops == NULL)
 		return -1;
 	/* One area for the whole list: --no-huge memory is never freed. */
-	if (cdev_ops->dma_map((uintptr_t)msl->base_va, len, &pa) != 0)
+	if (cdev_ops->dma_map(OWNER_MEMSEG, base, len) != 0)
 		return -1;
-	/* System pages are not contiguous: one PA query per page. */
-	for (i = 0; i < msl->memseg_arr.count; i++) {
-		ms = rte_fbarray_get(&msl->memseg_arr, i);
-		if (cdev_ops->get_pa((uintptr_t)ms->addr, &pa) != 0) {
-			RTE_LOG(ERR, EAL, "no physical address for pinned %p\n",
-				ms->addr);
-			cdev_ops->dma_unmap((uintptr_t)msl->base_va, len);
+	/* One query per physically contiguous run of system pages. */
+	while (off < len) {
+		ret = cdev_ops->get_pa(base + off, len - off, &pa, &contig);
+		if (ret != 0) {
+			RTE_LOG(ERR, EAL, "no physical address for pinned 0x%" PRIx64 ": %s\n",
+				base + off, strerror(-ret));
+			cdev_ops->dma_unmap(OWNER_MEMSEG, base, len);
 			return -1;
 		}
-		ms->iova = pa;
+		for (contig += off; off < contig; off += msl->page_sz, pa += msl->page_sz) {
+			ms = rte_fbarray_get(&msl->memseg_arr, off / msl->page_sz);
+			ms->iova = pa;
+		}
 	}
 	return 0;
 }
@@ -120,16 +178,38 @@ eal_vfio_cdev_seg_unmap(void *addr, size_t len)
 {
 	if (cdev_ops == NULL || rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return;
-	cdev_ops->dma_unmap((uintptr_t)addr, len);
+	cdev_ops->dma_unmap(OWNER_MEMSEG, (uintptr_t)addr, len);
 }
 
 phys_addr_t
 eal_vfio_cdev_virt2phy(const void *addr)
 {
-	uint64_t pa;
+	uint64_t va = (uintptr_t)addr, page, pa;
+	int ret;
 
-	if (cdev_ops == NULL || cdev_ops->get_pa((uintptr_t)addr, &pa) != 0)
+	if (cdev_ops == NULL)
 		return RTE_BAD_IOVA;
+	ret = get_pa(va, &pa);
+	if (ret != -ENOENT)
+		return ret == 0 ? pa : RTE_BAD_IOVA;
+	/*
+	 * Nobody pinned this memory: pin its page now, so that the answer
+	 * stays true for as long as a device may use it (until the memory
+	 * leaves its malloc heap, or the process exits).
+	 */
+	if (secondary_refuses_pin(addr))
+		return RTE_BAD_IOVA;
+	page = RTE_ALIGN_FLOOR(va, (uint64_t)rte_mem_page_size());
+	ret = cdev_ops->dma_map(OWNER_PA_QUERY, page, rte_mem_page_size());
+	/* -EEXIST: another thread pinned it meanwhile. */
+	if (ret != 0 && ret != -EEXIST)
+		return RTE_BAD_IOVA;
+	ret = get_pa(va, &pa);
+	if (ret != 0) {
+		RTE_LOG(ERR, EAL, "no physical address for %p pinned on demand: %s\n",
+			addr, strerror(-ret));
+		return RTE_BAD_IOVA;
+	}
 	return pa;
 }
 
@@ -151,6 +231,7 @@ eal_vfio_cdev_setup_device(const char *dev_addr, int *vfio_dev_fd,
 		RTE_LOG(ERR, EAL, "%s cannot get device info: %s\n",
 			dev_addr, strerror(errno));
 		close(fd);
+		cdev_ops->device_release(dev_addr);
 		return -1;
 	}
 	*vfio_dev_fd = fd;
@@ -160,42 +241,54 @@ eal_vfio_cdev_setup_device(const char *dev_addr, int *vfio_dev_fd,
 int
 eal_vfio_cdev_release_device(const char *dev_addr, int vfio_dev_fd)
 {
-	/*
-	 * Only the PCI bus's duplicate is closed: the backend keeps the device
-	 * bound and attached, so memory stays pinned across a detach/attach.
-	 */
+	int ret = 0;
+
 	if (close(vfio_dev_fd) != 0) {
 		RTE_LOG(ERR, EAL, "%s cannot close VFIO device fd: %s\n",
 			dev_addr, strerror(errno));
-		return -1;
+		ret = -1;
+	}
+	if (cdev_ops != NULL)
+		cdev_ops->device_release(dev_addr);
+	return ret;
+}
+
+/*
+ * Give every external memseg in a range the physical address of the page
+ * it starts at, or RTE_BAD_IOVA when that is no longer pinned. With
+ * must_pin, a page without one fails the call instead.
+ */
+static int
+extmem_set_iovas(uint64_t vaddr, uint64_t len, int must_pin)
+{
+	struct rte_memseg_list *msl;
+	struct rte_memseg *ms;
+	uint64_t va = vaddr, pa;
+
+	while (va < vaddr + len) {
+		msl = rte_mem_virt2memseg_list((void *)(uintptr_t)va);
+		ms = msl != NULL ? rte_mem_virt2memseg((void *)(uintptr_t)va, msl) : NULL;
+		if (ms == NULL || !msl->external) {
+			va = RTE_ALIGN_FLOOR(va + rte_mem_page_size(),
+				(uint64_t)rte_mem_page_size());
+			continue;
+		}
+		if (get_pa(ms->addr_64, &pa) != 0) {
+			if (must_pin) {
+				RTE_LOG(ERR, EAL, "--vfio-cdev: no physical address for external memseg %p\n",
+					ms->addr);
+				return -1;
+			}
+			pa = RTE_BAD_IOVA;
+		}
+		ms->iova = pa;
+		va = ms->addr_64 + ms->len;
 	}
 	return 0;
 }
 
-/* Give the memsegs of registered external memory in a range their IOVAs. */
-static void
-extmem_set_iovas(uint64_t vaddr, uint64_t len, int pinned)
-{
-	struct rte_memseg_list *msl;
-	struct rte_memseg *ms;
-	uint64_t va, pa;
-
-	msl = rte_mem_virt2memseg_list((void *)(uintptr_t)vaddr);
-	if (msl == NULL || !msl->external)
-		return;
-	for (va = vaddr; va < vaddr + len; va += msl->page_sz) {
-		ms = rte_mem_virt2memseg((void *)(uintptr_t)va, msl);
-		if (ms == NULL)
-			continue;
-		if (pinned && cdev_ops->get_pa(va, &pa) == 0)
-			ms->iova = pa;
-		else
-			ms->iova = RTE_BAD_IOVA;
-	}
-}
-
-int
-eal_vfio_cdev_dma_map(uint64_t vaddr, uint64_t len)
+static int
+dma_map(const char *owner, uint64_t vaddr, uint64_t iova, uint64_t len)
 {
 	uint64_t pa;
 	int ret;
@@ -204,17 +297,42 @@ eal_vfio_cdev_dma_map(uint64_t vaddr, uint64_t len)
 		rte_errno = ENODEV;
 		return -1;
 	}
-	ret = cdev_ops->dma_map(vaddr, len, &pa);
-	if (ret < 0) {
+	if (secondary_refuses_pin((void *)(uintptr_t)vaddr)) {
+		rte_errno = ENOTSUP;
+		return -1;
+	}
+	ret = cdev_ops->dma_map(owner, vaddr, len);
+	if (ret == -EEXIST)
+		RTE_LOG(ERR, EAL, "--vfio-cdev: DMA map of 0x%" PRIx64 " (%" PRIu64 " bytes) for %s overlaps one made before: unmap that first\n",
+			vaddr, len, owner);
+	else if (ret == -EINVAL)
+		RTE_LOG(ERR, EAL, "--vfio-cdev: DMA map of 0x%" PRIx64 " (%" PRIu64 " bytes) for %s is not 4 KiB aligned\n",
+			vaddr, len, owner);
+	if (ret != 0) {
 		rte_errno = -ret;
 		return -1;
 	}
-	extmem_set_iovas(vaddr, len, 1);
+	/* Without an IOMMU the device sees physical addresses only. */
+	if (iova != 0 && iova != RTE_BAD_IOVA &&
+			(get_pa(vaddr, &pa) != 0 || pa != iova)) {
+		RTE_LOG(ERR, EAL, "--vfio-cdev: IOVA 0x%" PRIx64 " given for 0x%" PRIx64 " is not its physical address: pass RTE_BAD_IOVA and take IOVAs from rte_mem_virt2iova()\n",
+			iova, vaddr);
+		rte_errno = EINVAL;
+		goto unmap;
+	}
+	if (extmem_set_iovas(vaddr, len, 1) != 0) {
+		rte_errno = EFAULT;
+		goto unmap;
+	}
 	return 0;
+unmap:
+	cdev_ops->dma_unmap(owner, vaddr, len);
+	extmem_set_iovas(vaddr, len, 0);
+	return -1;
 }
 
-int
-eal_vfio_cdev_dma_unmap(uint64_t vaddr, uint64_t len)
+static int
+dma_unmap(const char *owner, uint64_t vaddr, uint64_t len)
 {
 	int ret;
 
@@ -222,11 +340,40 @@ eal_vfio_cdev_dma_unmap(uint64_t vaddr, uint64_t len)
 		rte_errno = ENODEV;
 		return -1;
 	}
-	extmem_set_iovas(vaddr, len, 0);
-	ret = cdev_ops->dma_unmap(vaddr, len);
-	if (ret < 0) {
+	ret = cdev_ops->dma_unmap(owner, vaddr, len);
+	if (ret != 0) {
+		RTE_LOG(ERR, EAL, "--vfio-cdev: no DMA map of 0x%" PRIx64 " (%" PRIu64 " bytes) for %s: unmap exactly a range that was mapped\n",
+			vaddr, len, owner);
 		rte_errno = -ret;
 		return -1;
 	}
+	/* Memory another owner still holds keeps its IOVAs. */
+	extmem_set_iovas(vaddr, len, 0);
 	return 0;
+}
+
+int
+eal_vfio_cdev_dma_map(uint64_t vaddr, uint64_t iova, uint64_t len)
+{
+	return dma_map(OWNER_CONTAINER, vaddr, iova, len);
+}
+
+int
+eal_vfio_cdev_dma_unmap(uint64_t vaddr, uint64_t len)
+{
+	return dma_unmap(OWNER_CONTAINER, vaddr, len);
+}
+
+int
+rte_vfio_cdev_dev_dma_map(const char *dev_name, uint64_t vaddr,
+		uint64_t iova, uint64_t len)
+{
+	return dma_map(dev_name, vaddr, iova, len);
+}
+
+int
+rte_vfio_cdev_dev_dma_unmap(const char *dev_name, uint64_t vaddr,
+		uint64_t len)
+{
+	return dma_unmap(dev_name, vaddr, len);
 }

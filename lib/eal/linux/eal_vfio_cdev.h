@@ -37,7 +37,10 @@ int eal_vfio_cdev_pin_memseg_list(struct rte_memseg_list *msl);
 /* Unpin a memseg before its page is given back (primary only). */
 void eal_vfio_cdev_seg_unmap(void *addr, size_t len);
 
-/* Physical address of a pinned virtual address, RTE_BAD_IOVA otherwise. */
+/*
+ * Physical address of a virtual address; memory nobody pinned is pinned on
+ * demand (primary only). RTE_BAD_IOVA, logged, when that fails.
+ */
 phys_addr_t eal_vfio_cdev_virt2phy(const void *addr);
 
 /* rte_vfio_setup_device() and rte_vfio_release_device() in cdev mode. */
@@ -46,7 +49,7 @@ int eal_vfio_cdev_setup_device(const char *dev_addr, int *vfio_dev_fd,
 int eal_vfio_cdev_release_device(const char *dev_addr, int vfio_dev_fd);
 
 /* rte_vfio_container_dma_map()/unmap() of the default container. */
-int eal_vfio_cdev_dma_map(uint64_t vaddr, uint64_t len);
+int eal_vfio_cdev_dma_map(uint64_t vaddr, uint64_t iova, uint64_t len);
 int eal_vfio_cdev_dma_unmap(uint64_t vaddr, uint64_t len);
 
 #endif /* EAL_VFIO_CDEV_H */
