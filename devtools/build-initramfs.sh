@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Build the guest initramfs (gzip cpio) for the VM tests.
 # Usage: build-initramfs.sh <dpdk-build-dir>
-# Contents: busybox-static (applets as symlinks), util-linux setpriv, the DPDK
+# Contents: busybox-static (applets as symlinks), util-linux setpriv, strace
+# (the guest's file-access tracer), the DPDK
 # binaries dpdk-testpmd, dpdk-test and dpdk-test-noiommu (if built), stripped,
 # every library ldd lists for them plus libgcc_s.so.1, devtools/guest/*
 # (init at /init, scripts in /usr/bin), the deny-pagemap LD_PRELOAD shim and
@@ -20,7 +21,8 @@ for b in "${bins[@]}"; do [ -x "$b" ] || die "$b missing: build DPDK first"; don
 [ -x "$build/app/dpdk-test-noiommu" ] && bins+=("$build/app/dpdk-test-noiommu")
 busybox=/bin/busybox
 setpriv=/usr/bin/setpriv
-for t in "$busybox" "$setpriv" cpio gcc strip ldd; do
+strace=/usr/bin/strace
+for t in "$busybox" "$setpriv" "$strace" cpio gcc strip ldd; do
 	command -v "$t" >/dev/null || die "$t missing: run devtools/setup-host.sh"
 done
 # busybox must be the static one: the image has no libs for a dynamic one.
@@ -29,9 +31,9 @@ libgcc=$(ldconfig -p | awk '/libgcc_s\.so\.1 .*x86-64/ && !f {print $NF; f = 1}'
 [ -n "$libgcc" ] || die "libgcc_s.so.1 not found (ldconfig -p)"
 
 key=$( {
-	sha256sum "$0" "${bins[@]}" "$busybox" "$setpriv" "$libgcc"
+	sha256sum "$0" "${bins[@]}" "$busybox" "$setpriv" "$strace" "$libgcc"
 	find "$guest" -type f -print0 | sort -z | xargs -0 sha256sum
-	ldd "${bins[@]}" "$setpriv" | awk '/=>/ {print $3}' | sort -u | xargs -r sha256sum
+	ldd "${bins[@]}" "$setpriv" "$strace" | awk '/=>/ {print $3}' | sort -u | xargs -r sha256sum
 } | sed 's#  .*/#  #' | sha256sum | cut -c1-16)
 out=$NOIOMMU_CACHE/initramfs/$key.cpio.gz
 if [ -f "$out" ]; then
@@ -52,6 +54,8 @@ cp "$busybox" "$root/bin/busybox"
 done
 rm -f "$root/usr/bin/setpriv" "$root/bin/setpriv"
 cp "$setpriv" "$root/usr/bin/setpriv"
+rm -f "$root/usr/bin/strace"
+cp "$strace" "$root/usr/bin/strace"
 for b in "${bins[@]}"; do
 	strip --strip-debug -o "$root/usr/bin/$(basename "$b")" "$b"
 done
@@ -63,7 +67,7 @@ copy_lib() {
 	mkdir -p "$root$dir"
 	[ -e "$root$dir/$(basename "$1")" ] || cp -L "$1" "$root$dir/$(basename "$1")"
 }
-ldd "${bins[@]}" "$setpriv" | awk '/:$/ {next} $2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' |
+ldd "${bins[@]}" "$setpriv" "$strace" | awk '/:$/ {next} $2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' |
 	sort -u | while read -r lib; do copy_lib "$lib"; done
 copy_lib "$libgcc"
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Install what the VM test harness needs on the host, if missing:
 # QEMU >= 8 (qemu-system-x86 from bookworm-backports), busybox-static,
-# util-linux (setpriv), cpio, python3 and gcc. Quiet when all is present.
+# util-linux (setpriv), strace, cpio, python3 and gcc. Quiet when all is present.
 set -euo pipefail
 source "$(dirname "$0")/noiommu-common.sh"
 
@@ -13,7 +13,7 @@ qemu_major() {
 		sed -n 's/^QEMU emulator version \([0-9]*\)\..*/\1/p'
 }
 
-need_pkgs busybox-static util-linux cpio gcc libc6-dev python3
+need_pkgs busybox-static util-linux cpio gcc libc6-dev python3 strace
 
 if [ "$(qemu_major)" = "" ] || [ "$(qemu_major)" -lt "$QEMU_MIN_MAJOR" ]; then
 	log "installing qemu-system-x86 from bookworm-backports"
@@ -24,6 +24,6 @@ fi
 major=$(qemu_major)
 [ -n "$major" ] && [ "$major" -ge "$QEMU_MIN_MAJOR" ] ||
 	die "qemu-system-x86_64 >= $QEMU_MIN_MAJOR needed, found '$(qemu-system-x86_64 --version 2>&1 | head -1)'"
-for bin in busybox setpriv cpio gcc python3; do
+for bin in busybox setpriv strace cpio gcc python3; do
 	command -v "$bin" >/dev/null || die "$bin not found after installation"
 done

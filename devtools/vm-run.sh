@@ -105,6 +105,10 @@ cmdline="console=ttyS0 panic=-1 tsc=reliable default_hugepagesz=2M hugepagesz=2M
 cmdline+=" $kargs noiommu.scenario=$name noiommu.kind=$kind noiommu.user=$user"
 cmdline+=" noiommu.preload=$preload noiommu.secs=$fwd_secs"
 cmdline+=" noiommu.timeout=$((timeout_s * 2 / 3))"
+# Rows of the cdev backend run under the guest's file-access tracer.
+trace=0
+[[ ",$tags," == *,cdev,* && " $kargs " != *" noiommu.trace=0 "* ]] && trace=1
+cmdline+=" noiommu.trace=$trace"
 [ -n "$args" ] && cmdline+=" noiommu.args64=$(printf '%s' "$args" | base64 -w0)"
 
 # Fixed MACs, so the capture check knows which port sent each frame.
@@ -206,4 +210,5 @@ if [ "$kind" = testpmd ] && [ "${expect%%:*}" = pass ]; then
 fi
 exec python3 "$NOIOMMU_TOP/devtools/vm-verdict.py" \
 	--name "$name" --nic "$nic" --kind "$kind" --expect "$expect" \
-	--qemu-rc "$rc" --accel "$accel" --wall-ms "$wall_ms" --out "$out" ${capjson:+--capture "$capjson"}
+	--qemu-rc "$rc" --accel "$accel" --wall-ms "$wall_ms" --out "$out" --trace "$trace" \
+	${capjson:+--capture "$capjson"}

@@ -51,6 +51,21 @@ def capture_count_problems(capture, ports):
     return []
 
 
+def trace_problems(trace, forwards):
+    """The guest's strace of the run: live, and no pagemap access."""
+    if trace is None:
+        return ["the row is traced but the guest reported no trace"]
+    problems = []
+    if trace["pagemap"]:
+        problems.append("pagemap accessed %d time(s), see noiommu-trace lines" % trace["pagemap"])
+    # Live: it saw the process open files; a forwarding run opens both.
+    if not trace["calls"]:
+        problems.append("trace not live: no open seen")
+    elif forwards and not (trace["iommu"] and trace["cdev"]):
+        problems.append("trace shows no /dev/iommu (%d) or cdev (%d) open" % (trace["iommu"], trace["cdev"]))
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser()
     for a in ("name", "nic", "kind", "expect", "accel", "out"):
@@ -58,6 +73,7 @@ def main():
     ap.add_argument("--qemu-rc", type=int, required=True)
     ap.add_argument("--wall-ms", type=int, required=True)
     ap.add_argument("--capture")
+    ap.add_argument("--trace", type=int, default=0)
     o = ap.parse_args()
 
     console = read(os.path.join(o.out, "console.log")).replace("\r", "")
@@ -93,6 +109,11 @@ def main():
                                  end if end >= 0 else len(output)].strip()
             else:
                 problems.append("output does not match /%s/" % regex)
+        if o.trace:
+            problems += trace_problems(guest.get("trace"),
+                                       o.kind == "testpmd" and want == "pass")
+            if guest.get("trace"):
+                figures.append("traced %d opens, %d pagemap" % (guest["trace"]["calls"], guest["trace"]["pagemap"]))
         run_problems = []
         if guest["exit"] != 0:
             run_problems.append("exit status %d" % guest["exit"])

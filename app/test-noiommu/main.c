@@ -29,11 +29,19 @@
  * Options:
  *   --pagemap      also compare with this process's /proc/self/pagemap
  *   --cycles N     churn cycles
+ *   expect-init-failure
+ *                  rte_eal_init() must fail; then, while the process is
+ *                  still alive, nothing may be pinned (VmPin), no
+ *                  /dev/iommu or VFIO fd open, and every -a device bound
+ *                  as before; exit status 0 when all holds
  * The second form needs no EAL: it compares a dump with PID's pagemap.
  */
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +207,78 @@ cmd_hotplug(int pagemap_fd, int cdev)
 	return ret;
 }
 
+/* Open fds of this process on /dev/iommu, and on VFIO nodes or devices. */
+static void
+count_vfio_fds(unsigned int *iommu, unsigned int *vfio)
+{
+	char path[64], target[PATH_MAX];
+	struct dirent *e;
+	ssize_t n;
+	DIR *dir;
+
+	*iommu = *vfio = 0;
+	dir = opendir("/proc/self/fd");
+	if (dir == NULL)
+		return;
+	while ((e = readdir(dir)) != NULL) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strcmp(target, "/dev/iommu") == 0)
+			(*iommu)++;
+		else if (strncmp(target, "/dev/vfio/", 10) == 0 ||
+				strstr(target, "[vfio") != NULL)
+			(*vfio)++;
+	}
+	closedir(dir);
+}
+
+/* " BDF=driver" for every -a BDF of the EAL arguments. */
+static void
+device_bindings(int argc, char **argv, char *buf, size_t size)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 1; i + 1 < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "-a") != 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver",
+			argv[i + 1]);
+		n = readlink(path, link, sizeof(link) - 1);
+		link[n > 0 ? n : 0] = '\0';
+		snprintf(buf + strlen(buf), size - strlen(buf), " %s=%s",
+			argv[i + 1], n > 0 ? basename(link) : "none");
+	}
+}
+
+/* After a failed rte_eal_init(): what did the failure leave behind? */
+static int
+init_failure_report(int argc, char **argv, const char *bound_before)
+{
+	char bound[512];
+	unsigned int iommu, vfio;
+	int64_t pinned = vm_pinned_bytes();
+
+	count_vfio_fds(&iommu, &vfio);
+	device_bindings(argc, argv, bound, sizeof(bound));
+	printf("init-failure: VmPin %" PRId64 " KiB, %u /dev/iommu fds, %u VFIO fds, devices:%s\n",
+		pinned / 1024, iommu, vfio, bound);
+	rte_eal_cleanup();
+	if (pinned != 0 || iommu != 0 || vfio != 0 ||
+			strcmp(bound, bound_before) != 0) {
+		printf("init-failure: FAIL the failed init left something pinned or open, or changed a binding (before:%s)\n",
+			bound_before);
+		return 1;
+	}
+	printf("init-failure: nothing left pinned or open, device bindings unchanged\n");
+	return 0;
+}
+
 static int
 has_arg(int argc, char **argv, const char *arg)
 {
@@ -241,8 +321,9 @@ main(int argc, char **argv)
 {
 	static const char *default_cmds[] = { "check", "churn", "extmem" };
 	const char *cmds[16], *dump_path = NULL;
+	char bound_before[512];
 	unsigned int cycles = 10, ncmds = 0, c;
-	int pagemap_fd = -1, cdev, failed = 0, i, n;
+	int pagemap_fd = -1, cdev, expect_failure, failed = 0, i, n;
 	struct timespec t0, t1;
 	uint16_t port;
 
@@ -250,11 +331,21 @@ main(int argc, char **argv)
 		return pagemap_check_dump(atoi(argv[2]), argv[3]);
 
 	cdev = has_arg(argc, argv, "--vfio-cdev");
+	expect_failure = strcmp(argv[argc - 1], "expect-init-failure") == 0;
+	device_bindings(argc, argv, bound_before, sizeof(bound_before));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	n = rte_eal_init(argc, argv);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	eal_init_ms = (t1.tv_sec - t0.tv_sec) * 1e3 +
 		(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	if (expect_failure) {
+		if (n >= 0) {
+			printf("init-failure: FAIL EAL init succeeded\n");
+			rte_eal_cleanup();
+			return 1;
+		}
+		return init_failure_report(argc, argv, bound_before);
+	}
 	if (n < 0) {
 		fprintf(stderr, "test-noiommu: EAL init failed\n");
 		return 1;

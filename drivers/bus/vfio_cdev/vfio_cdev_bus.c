@@ -277,12 +277,15 @@ vfio_cdev_scan(void)
 {
 	if (!rte_vfio_cdev_requested())
 		return 0;
-	if (!rte_eal_has_pci()) {
-		VFIO_CDEV_LOG(ERR, "--vfio-cdev drives PCI devices: drop --no-pci");
-		return -1;
-	}
-	if (rte_eal_process_type() == RTE_PROC_PRIMARY)
+	if (rte_eal_process_type() == RTE_PROC_PRIMARY) {
+		/* Memory is pinned only while a device is attached. */
+		if (!rte_eal_has_pci()) {
+			VFIO_CDEV_LOG(ERR, "--vfio-cdev needs a PCI device to pin memory: drop --no-pci");
+			return -1;
+		}
 		return scan_primary();
+	}
+	/* A secondary with --no-pci takes no device, only the IOAS. */
 	if (vfio_cdev_mp_get_iommufd(iommufd) != 0)
 		return -1;
 	return rte_vfio_cdev_ops_register(&vfio_cdev_ops);
