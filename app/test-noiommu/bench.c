@@ -21,7 +21,6 @@
 #include "test_noiommu.h"
 
 #define BENCH_CYCLES 32
-#define HUGE_2M (2u << 20)
 
 static int
 cmp_u64(const void *a, const void *b)
@@ -92,7 +91,7 @@ bench_run(double eal_init_ms)
 	base = count_memsegs();
 	for (i = 0; i < BENCH_CYCLES; i++) {
 		t = rte_rdtsc_precise();
-		mz = rte_memzone_reserve("bench", HUGE_2M, SOCKET_ID_ANY,
+		mz = rte_memzone_reserve("bench", RTE_PGSIZE_2M, SOCKET_ID_ANY,
 			RTE_MEMZONE_2MB);
 		alloc[i] = rte_rdtsc_precise() - t;
 		if (mz == NULL) {

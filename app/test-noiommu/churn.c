@@ -5,13 +5,16 @@
 /* Memory hotplug churn: reserve and free memzones of assorted sizes on
  * every page size in use, so EAL allocates and frees pages at run time,
  * and check after each step that the IOVA table matches the kernel and
- * that the pinned amount returns to its baseline.
+ * that the pinned amount returns to its baseline. The parallel variant
+ * does the same on every lcore at once.
  */
 
 #include <inttypes.h>
 #include <stdio.h>
 
 #include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
 #include <rte_memory.h>
 #include <rte_memzone.h>
 
@@ -141,5 +144,70 @@ churn_run(unsigned int cycles, int pagemap_fd)
 	printf("churn: %u cycles, %" PRIu64 " page checks, VmPin baseline %" PRId64 " KiB peak %" PRId64 " KiB end %" PRId64 " KiB, %" PRIu64 " errors\n",
 		cycles, checked, baseline / 1024, peak / 1024,
 		vm_pinned_bytes() / 1024, bad);
+	return bad == 0 ? 0 : -1;
+}
+
+struct pchurn_lcore {
+	unsigned int cycles;
+	uint64_t zones;
+	uint64_t bad;
+};
+
+/* One lcore's share: reserve, check and free every size, cycles times. */
+static int
+pchurn_lcore(void *arg)
+{
+	struct pchurn_lcore *l = arg;
+	const struct rte_memzone *mz;
+	char name[RTE_MEMZONE_NAMESIZE];
+	unsigned int c, s;
+
+	for (c = 0; c < l->cycles; c++) {
+		for (s = 0; s < RTE_DIM(zone_sizes); s++) {
+			snprintf(name, sizeof(name), "pchurn_%u_%u",
+				rte_lcore_id(), s);
+			mz = rte_memzone_reserve(name, zone_sizes[s],
+				SOCKET_ID_ANY, 0);
+			if (mz == NULL) {
+				l->bad++;
+				continue;
+			}
+			l->bad += check_zone(mz,
+				rte_mem_virt2memseg_list(mz->addr)->page_sz);
+			rte_memzone_free(mz);
+			l->zones++;
+		}
+	}
+	return 0;
+}
+
+int
+pchurn_run(unsigned int cycles, int pagemap_fd)
+{
+	struct pchurn_lcore l[RTE_MAX_LCORE] = { 0 };
+	uint64_t zones = 0, bad = 0;
+	unsigned int lcore, n = 0;
+	struct iova_report r;
+	int64_t baseline, pinned;
+
+	baseline = vm_pinned_bytes();
+	RTE_LCORE_FOREACH(lcore)
+		l[lcore].cycles = cycles;
+	RTE_LCORE_FOREACH_WORKER(lcore)
+		rte_eal_remote_launch(pchurn_lcore, &l[lcore], lcore);
+	pchurn_lcore(&l[rte_get_main_lcore()]);
+	rte_eal_mp_wait_lcore();
+	RTE_LCORE_FOREACH(lcore) {
+		zones += l[lcore].zones;
+		bad += l[lcore].bad;
+		n++;
+	}
+	if (iova_table_check(&r, pagemap_fd, 0) != 0)
+		bad += r.mismatches + (r.pages == 0);
+	pinned = vm_pinned_bytes();
+	if (pinned != baseline)
+		bad++;
+	printf("pchurn: %u lcores x %u cycles, %" PRIu64 " memzones reserved and freed, VmPin baseline %" PRId64 " KiB end %" PRId64 " KiB, %" PRIu64 " errors\n",
+		n, cycles, zones, baseline / 1024, pinned / 1024, bad);
 	return bad == 0 ? 0 : -1;
 }

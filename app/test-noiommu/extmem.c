@@ -27,7 +27,6 @@
 #include "test_noiommu.h"
 
 #define EXTMEM_ANON_LEN (4u << 20)
-#define HUGE_2M (2u << 20)
 
 static uint64_t
 check_pages(void *addr, size_t len, size_t pgsz, int pagemap_fd)
@@ -243,7 +242,7 @@ extmem_run(int pagemap_fd, int cdev)
 	}
 	ret |= one_buffer("anonymous", info.device, EXTMEM_ANON_LEN,
 		sysconf(_SC_PAGESIZE), 0, pagemap_fd);
-	ret |= one_buffer("hugepage", info.device, HUGE_2M, HUGE_2M,
+	ret |= one_buffer("hugepage", info.device, RTE_PGSIZE_2M, RTE_PGSIZE_2M,
 		MAP_HUGETLB, pagemap_fd);
 	/* Pin accounting is what the cdev backend adds; legacy pins nothing. */
 	if (!cdev)

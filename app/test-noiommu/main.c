@@ -12,6 +12,7 @@
  * Commands run in order (default: check churn extmem):
  *   check          every memseg: IOVA == GET_PA (rte_mem_virt2phy)
  *   churn          reserve/free memzones for --cycles N (default 10) cycles
+ *   pchurn         the same on every lcore at once
  *   extmem         external memory through rte_dev_dma_map()
  *   hotplug        remove the first port's device and probe it again
  *                  (rte_dev_remove/rte_dev_probe): memory stays pinned
@@ -211,7 +212,7 @@ cmd_hotplug(int pagemap_fd, int cdev)
 static void
 count_vfio_fds(unsigned int *iommu, unsigned int *vfio)
 {
-	char path[64], target[PATH_MAX];
+	char path[PATH_MAX], target[PATH_MAX];
 	struct dirent *e;
 	ssize_t n;
 	DIR *dir;
@@ -304,6 +305,8 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return cmd_check(pagemap_fd, cdev);
 	if (strcmp(cmd, "churn") == 0)
 		return churn_run(cycles, pagemap_fd);
+	if (strcmp(cmd, "pchurn") == 0)
+		return pchurn_run(cycles, pagemap_fd);
 	if (strcmp(cmd, "extmem") == 0)
 		return extmem_run(pagemap_fd, cdev);
 	if (strcmp(cmd, "hotplug") == 0)
@@ -312,7 +315,7 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return cmd_ports();
 	if (strcmp(cmd, "dump") == 0 && dump_path != NULL)
 		return cmd_dump(dump_path);
-	printf("unknown command '%s' (check, churn, extmem, hotplug, ports, init, bench, dump FILE)\n", cmd);
+	printf("unknown command '%s' (check, churn, pchurn, extmem, hotplug, ports, init, bench, dump FILE)\n", cmd);
 	return -1;
 }
 

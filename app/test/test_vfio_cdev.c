@@ -23,8 +23,6 @@
  * memory comes pinned, with IOVAs that are the kernel's physical addresses.
  */
 
-#define HUGE_2M (2u << 20)
-
 static int
 test_vfio_cdev_setup(void)
 {
@@ -82,16 +80,16 @@ test_runtime_alloc_is_pinned(void)
 	char *p;
 
 	/* More than the initial heap holds: EAL must allocate new pages. */
-	p = rte_malloc(NULL, 3 * HUGE_2M, HUGE_2M);
+	p = rte_malloc(NULL, 3 * RTE_PGSIZE_2M, RTE_PGSIZE_2M);
 	TEST_ASSERT_NOT_NULL(p, "rte_malloc failed");
 	iova = rte_malloc_virt2iova(p);
 	TEST_ASSERT(iova != RTE_BAD_IOVA, "no IOVA for new memory");
 	TEST_ASSERT_EQUAL(iova, rte_mem_virt2phy(p),
 		"IOVA of new memory differs from the kernel's PA");
-	ms = rte_mem_virt2memseg(p + 2 * HUGE_2M, NULL);
+	ms = rte_mem_virt2memseg(p + 2 * RTE_PGSIZE_2M, NULL);
 	TEST_ASSERT_NOT_NULL(ms, "no memseg for new memory");
-	TEST_ASSERT_EQUAL(ms->iova + (p + 2 * HUGE_2M - (char *)ms->addr),
-		rte_mem_virt2phy(p + 2 * HUGE_2M),
+	TEST_ASSERT_EQUAL(ms->iova + (p + 2 * RTE_PGSIZE_2M - (char *)ms->addr),
+		rte_mem_virt2phy(p + 2 * RTE_PGSIZE_2M),
 		"IOVA of the last page differs from the kernel's PA");
 	rte_free(p);
 

@@ -31,10 +31,12 @@ static char pagemap_fd[MAX_FD];
 static void
 note_open(const char *path, int fd)
 {
-	const char *s = path ? strrchr(path, '/') : NULL;
+	/* Any path naming a pagemap file, relative ones included. */
+	const char *s = path != NULL ? strrchr(path, '/') : NULL;
+	const char *base = s != NULL ? s + 1 : path;
 
-	if (fd >= 0 && fd < MAX_FD && s != NULL && strcmp(s, "/pagemap") == 0 &&
-			strncmp(path, "/proc/", 6) == 0) {
+	if (fd >= 0 && fd < MAX_FD && base != NULL &&
+			strcmp(base, "pagemap") == 0) {
 		pagemap_fd[fd] = 1;
 		n_pm_open++;
 	} else if (fd >= 0 && fd < MAX_FD) {
@@ -62,6 +64,39 @@ open(const char *path, int flags, ...)
 /* Same ABI on 64-bit: one wrapper serves both names. */
 int open64(const char *path, int flags, ...) __attribute__((alias("open")));
 
+int
+openat(int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	va_list ap;
+	int fd;
+	REAL(openat);
+
+	va_start(ap, flags);
+	if (flags & (O_CREAT | O_TMPFILE))
+		mode = va_arg(ap, mode_t);
+	va_end(ap);
+	fd = real_openat(dirfd, path, flags, mode);
+	note_open(path, fd);
+	return fd;
+}
+
+int openat64(int dirfd, const char *path, int flags, ...)
+	__attribute__((alias("openat")));
+
+FILE *
+fopen(const char *path, const char *mode)
+{
+	FILE *f;
+	REAL(fopen);
+
+	f = real_fopen(path, mode);
+	note_open(path, f != NULL ? fileno(f) : -1);
+	return f;
+}
+
+FILE *fopen64(const char *path, const char *mode) __attribute__((alias("fopen")));
+
 ssize_t
 read(int fd, void *buf, size_t n)
 {
@@ -70,6 +105,9 @@ read(int fd, void *buf, size_t n)
 		n_pm_read++;
 	return real_read(fd, buf, n);
 }
+
+ssize_t pread64(int fd, void *buf, size_t n, off_t off)
+	__attribute__((alias("pread")));
 
 ssize_t
 pread(int fd, void *buf, size_t n, off_t off)

@@ -47,7 +47,6 @@ mem_event_release(enum rte_mem_event type, const void *addr, size_t len,
 		cdev_ops->dma_release(OWNER_PA_QUERY, (uintptr_t)addr, len);
 }
 
-
 int
 rte_vfio_cdev_ops_register(const struct rte_vfio_cdev_ops *ops)
 {
@@ -69,12 +68,6 @@ rte_vfio_cdev_ops_unregister(void)
 	if (cdev_ops != NULL && rte_eal_process_type() == RTE_PROC_PRIMARY)
 		rte_mem_event_callback_unregister(MEM_EVENT_NAME, NULL);
 	cdev_ops = NULL;
-}
-
-int
-eal_vfio_cdev_enabled(void)
-{
-	return rte_vfio_cdev_requested();
 }
 
 int

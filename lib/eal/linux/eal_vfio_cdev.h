@@ -7,19 +7,17 @@
 
 /*
  * EAL side of the VFIO cdev no-IOMMU backend (--vfio-cdev): each function is
- * what one hook in an existing EAL file calls when the option is given.
+ * what one hook in an existing EAL file calls when rte_vfio_cdev_requested().
  */
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <rte_memory.h>
+#include <vfio_cdev_driver.h>
 
 struct internal_config;
 struct vfio_device_info;
-
-/* Non-zero when --vfio-cdev was given. */
-int eal_vfio_cdev_enabled(void);
 
 /* Reject options the backend cannot honour; -1 after logging why. */
 int eal_vfio_cdev_check_options(const struct internal_config *cfg);
