@@ -11,8 +11,12 @@ ports' MAC addresses) each frame must also come from one of them and go to
 the default peer address testpmd gives that port's TX (02:00:00:00:00:0<port>), and
 each port must have sent at least a tenth of the frames: if every buffer
 shared one DMA address, all frames would be copies of one and carry one
-source. This shows that RX and TX DMA used the right guest-physical
-addresses.
+source. testpmd runs with --txonly-multi-flow, so the first bursts are
+distinct flows (source MAC and source IP 198.18.x.y) that io forwarding
+then bounces unchanged: every flow of the run must still be there in its
+last fifth. Buffers whose DMA addresses overlap overwrite each other's
+frames, and flows vanish. This shows that RX and TX DMA used the right
+guest-physical addresses.
 
 Usage: check-capture.py [--json OUT] [--keep N] [--ports MAC0,MAC1] <pcap>
            one summary line, exit 0/1; --keep N then cuts the file down to
@@ -25,7 +29,7 @@ import struct
 import sys
 import tempfile
 
-SRC_IP = bytes([198, 18, 0, 1])
+SRC_IP = bytes([198, 18, 0, 1])  # 198.18.0.0/16 with --txonly-multi-flow
 DST_IP = bytes([198, 18, 0, 2])
 UDP_PORT = 9
 FRAME_LENS = (60, 64)
@@ -69,7 +73,7 @@ def frame_problem(frame, orig_len, ports=None):
         return "IP total length %d" % total
     if ip[9] != 17:
         return "IP protocol %d" % ip[9]
-    if ip[12:16] != SRC_IP or ip[16:20] != DST_IP:
+    if ip[12:14] != SRC_IP[:2] or ip[16:20] != DST_IP:
         return "addresses %s -> %s" % (".".join(map(str, ip[12:16])),
                                        ".".join(map(str, ip[16:20])))
     sport, dport, ulen = struct.unpack("!HHH", frame[34:40])
@@ -130,6 +134,7 @@ def check(path, ports=None):
     """(ok, summary dict); ports: the two ports' MACs as bytes, or None."""
     res = {"pcap": path, "frames": 0, "good": 0, "malformed": 0,
            "lengths": {}, "first_problem": None, "by_source": {}}
+    flow_at = {}  # flow -> index of its last good frame
     try:
         frames = read_pcap(path)
     except (OSError, ValueError) as e:
@@ -143,6 +148,7 @@ def check(path, ports=None):
             res["good"] += 1
             src = frame[6:12].hex(":")
             res["by_source"][src] = res["by_source"].get(src, 0) + 1
+            flow_at[frame[6:12] + frame[26:30]] = res["good"]
         else:
             res["malformed"] += 1
             if res["first_problem"] is None:
@@ -150,6 +156,14 @@ def check(path, ports=None):
     if res["frames"] == 0 and res["first_problem"] is None:
         res["first_problem"] = "no frames captured"
     ok = res["good"] > 0 and res["malformed"] == 0
+    # Flows whose last frame comes before the last fifth were lost.
+    res["flows"] = len(flow_at)
+    res["flows_lost"] = sum(1 for i in flow_at.values() if i <= res["good"] * 4 // 5)
+    if res["flows_lost"]:
+        ok = False
+        res["first_problem"] = res["first_problem"] or (
+            "%d of %d flows vanished before the last fifth of the capture "
+            "(frames overwritten: DMA buffers overlap)" % (res["flows_lost"], res["flows"]))
     for mac in ports or ():
         n = res["by_source"].get(mac.hex(":"), 0)
         if n * 10 < res["good"]:
@@ -161,10 +175,12 @@ def check(path, ports=None):
 
 def summary_line(ok, res):
     lens = ",".join("%dB:%d" % kv for kv in sorted(res["lengths"].items()))
-    line = "capture %s: %d frames, %d testpmd UDP 198.18.0.1:9->198.18.0.2:9, %d malformed" % (
+    line = "capture %s: %d frames, %d testpmd UDP 198.18.x.x:9->198.18.0.2:9, %d malformed" % (
         "OK" if ok else "BAD", res["frames"], res["good"], res["malformed"])
     if lens:
         line += " (%s)" % lens
+    if res.get("flows"):
+        line += ", %d flows, %d lost" % (res["flows"], res["flows_lost"])
     if res["by_source"]:
         line += ", by source " + ",".join("%s:%d" % kv for kv in sorted(res["by_source"].items()))
     if res["first_problem"]:
@@ -175,10 +191,10 @@ def summary_line(ok, res):
 SELF_TEST_PORTS = [bytes.fromhex("525400123456"), bytes.fromhex("525400123457")]
 
 
-def testpmd_frame(corrupt=False, port=0):
+def testpmd_frame(corrupt=False, port=0, flow=0):
     eth = peer_mac(port) + SELF_TEST_PORTS[port] + b"\x08\x00"
     ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 50, 0, 0, 64, 17, 0,
-                               SRC_IP, DST_IP))
+                               SRC_IP[:2] + bytes([flow, 2]), DST_IP))
     struct.pack_into("!H", ip, 10, ip_checksum(bytes(ip)))
     udp = struct.pack("!HHHH", UDP_PORT, UDP_PORT, 30, 0) + bytes(22)
     frame = bytearray(eth + bytes(ip) + udp)
@@ -196,6 +212,8 @@ def write_pcap(path, frames):
 
 def self_test():
     both = [testpmd_frame(port=i % 2) for i in range(10)]
+    flows = [testpmd_frame(port=i % 2, flow=i % 8) for i in range(80)]
+    collapsing = flows[:40] + [testpmd_frame(port=i % 2, flow=i % 2) for i in range(40)]
     swapped = bytearray(testpmd_frame(port=1))
     swapped[0:6] = peer_mac(0)
     cases = [
@@ -209,6 +227,8 @@ def self_test():
         ("wrong-dst", both + [bytes(swapped)], SELF_TEST_PORTS, False),
         ("foreign-src", both + [testpmd_frame()[:6] + bytes(6) + testpmd_frame()[12:]],
          SELF_TEST_PORTS, False),
+        ("flows-kept", flows, SELF_TEST_PORTS, True),
+        ("flows-lost", collapsing, SELF_TEST_PORTS, False),
     ]
     failed = 0
     with tempfile.TemporaryDirectory() as d:

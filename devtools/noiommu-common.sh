@@ -93,3 +93,10 @@ noiommu_kernel_image() {
 	done
 	die "no cached '$1' kernel for the current config: run devtools/build-kernel.sh $1"
 }
+
+# Directory of Debian's own kernel for a row's kernel field debian-SUITE[-cloud].
+noiommu_debian_kernel() {
+	local spec=${1#debian-} flavour=amd64
+	[[ $spec == *-cloud ]] && flavour=cloud-amd64
+	"$NOIOMMU_TOP/devtools/debian-kernel.sh" "${spec%-cloud}" "$flavour"
+}

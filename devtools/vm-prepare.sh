@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Get everything the VM scenarios need, building only what is not cached:
 # host packages (setup-host.sh), the guest kernel variants the given
-# scenarios use (build-kernel.sh), DPDK (build-dpdk.sh) and the initramfs
+# scenarios use (build-kernel.sh; Debian's own from debian-kernel.sh), DPDK (build-dpdk.sh) and the initramfs
 # (build-initramfs.sh). Usage: vm-prepare.sh NAME...
 # Prints the initramfs path on stdout (for NOIOMMU_INITRD); progress on stderr.
 set -euo pipefail
@@ -15,7 +15,11 @@ variants=$(for n in "$@"; do
 	awk -F'\t' -v n="$n" '$1 == n {print $3}' "${VM_SCENARIOS:-$dev/vm-scenarios.tsv}"
 done | sort -u)
 [ -n "$variants" ] || die "none of the scenarios $* found"
+for v in $variants; do
+	case $v in debian-*) noiommu_debian_kernel "$v" > /dev/null ;; esac
+done
+built=$(echo "$variants" | grep -v '^debian-' || true)
 # shellcheck disable=SC2086
-"$dev/build-kernel.sh" $variants
+[ -z "$built" ] || "$dev/build-kernel.sh" $built
 build=$("$dev/build-dpdk.sh")
 "$dev/build-initramfs.sh" "$build"

@@ -38,7 +38,7 @@ check_table() {
 		[ -z "${seen[$name]:-}" ] || bad "duplicate name"
 		seen[$name]=1
 		[[ $tags =~ ^(-|[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*)$ ]] || bad "bad tags '$tags'"
-		case $kernel in full|nogroup) ;; *) bad "kernel '$kernel'" ;; esac
+		[[ $kernel =~ ^(full|nogroup|debian-[a-z]+(-cloud)?)$ ]] || bad "kernel '$kernel'"
 		case $nic in e1000e|igb|virtio-net-pci) ;; *) bad "nic '$nic'" ;; esac
 		case $kind in testpmd) ;; cmd) [ "$args" != - ] || bad "cmd without args" ;;
 		*) bad "kind '$kind'" ;; esac
@@ -79,12 +79,23 @@ rm -rf "$out"; mkdir -p "$out"
 timeout_s=${VM_TIMEOUT:-300}
 boot_timeout=${VM_BOOT_TIMEOUT:-60}
 fwd_secs=${VM_FWD_SECS:-5}
-bzimage=$(noiommu_kernel_image "$kernel")
 initrd=${NOIOMMU_INITRD:-}
 if [ -z "$initrd" ]; then
 	initrd=$("$NOIOMMU_TOP/devtools/build-initramfs.sh" "$NOIOMMU_CACHE/dpdk/build")
 fi
 [ -f "$initrd" ] || die "initramfs $initrd missing"
+case $kernel in
+debian-*)
+	# Debian's own kernel: its modules go in a second cpio archive,
+	# which the kernel unpacks after the first.
+	kdir=$(noiommu_debian_kernel "$kernel")
+	bzimage=$kdir/vmlinuz
+	combined=$NOIOMMU_CACHE/initramfs/$(basename "$initrd" .cpio.gz)+$(basename "$kdir").cpio.gz
+	[ -f "$combined" ] || cat "$initrd" "$kdir/modules.cpio.gz" > "$combined"
+	initrd=$combined
+	;;
+*) bzimage=$(noiommu_kernel_image "$kernel") ;;
+esac
 
 # Memory: 2 MiB hugepages (256 unless kargs asks for another count) plus
 # 512 MiB of room, plus any 1 GiB pages asked for.

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -164,6 +165,14 @@ two_devices(struct rte_device *first, struct rte_device *second,
 	return bad == 0 ? 0 : -1;
 }
 
+static int
+cmp_iova(const void *a, const void *b)
+{
+	rte_iova_t x = *(const rte_iova_t *)a, y = *(const rte_iova_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* testpmd's --mp-alloc=xmem: IOVAs from rte_mem_virt2iova(), then a heap. */
 static int
 heap_from_virt2iova(int pagemap_fd)
@@ -171,7 +180,7 @@ heap_from_virt2iova(int pagemap_fd)
 	size_t len = EXTMEM_ANON_LEN, pgsz = sysconf(_SC_PAGESIZE);
 	unsigned int n = len / pgsz, i;
 	int64_t pin0, pin_added, pin_removed;
-	rte_iova_t iovas[EXTMEM_ANON_LEN / 4096];
+	rte_iova_t iovas[EXTMEM_ANON_LEN / 4096], sorted[RTE_DIM(iovas)];
 	uint64_t bad = 0;
 	void *addr, *obj;
 
@@ -193,6 +202,15 @@ heap_from_virt2iova(int pagemap_fd)
 			break;
 		}
 	}
+	/* Distinct pages have distinct physical addresses. */
+	memcpy(sorted, iovas, sizeof(sorted));
+	qsort(sorted, n, sizeof(sorted[0]), cmp_iova);
+	for (i = 1; bad == 0 && i < n; i++)
+		if (sorted[i] == sorted[i - 1]) {
+			printf("extmem heap: two pages share PA 0x%" PRIx64 "\n",
+				sorted[i]);
+			bad++;
+		}
 	if (bad == 0 && rte_malloc_heap_memory_add("noiommu_xmem", addr, len,
 			iovas, n, pgsz) != 0) {
 		printf("extmem heap: rte_malloc_heap_memory_add failed: %s\n",

@@ -130,7 +130,7 @@ test_unpinned_memory_pinned_on_demand(void)
 {
 	size_t pgsz = rte_mem_page_size();
 	long pin0, pin1, pin2;
-	phys_addr_t pa, pa2;
+	phys_addr_t pa, pa2, other;
 	char *buf;
 
 	/* Memory DPDK did not allocate: the PA query pins its page. */
@@ -142,6 +142,7 @@ test_unpinned_memory_pinned_on_demand(void)
 	pin1 = vm_pinned_kb();
 	pa2 = rte_mem_virt2phy(buf + 200);
 	pin2 = vm_pinned_kb();
+	other = rte_mem_virt2phy(buf + pgsz);
 	munmap(buf, 2 * pgsz);
 	TEST_ASSERT(pa != RTE_BAD_IOVA, "no PA for anonymous memory");
 	TEST_ASSERT_EQUAL(pa % pgsz, 100u, "PA lost the offset in the page");
@@ -149,6 +150,9 @@ test_unpinned_memory_pinned_on_demand(void)
 	TEST_ASSERT_EQUAL(pin1 - pin0, (long)(pgsz >> 10),
 		"the queried page was not pinned");
 	TEST_ASSERT_EQUAL(pin2, pin1, "a pinned page was pinned again");
+	TEST_ASSERT(other != RTE_BAD_IOVA &&
+		RTE_ALIGN_FLOOR(other, pgsz) != RTE_ALIGN_FLOOR(pa, pgsz),
+		"two pages share a physical address");
 	return TEST_SUCCESS;
 }
 

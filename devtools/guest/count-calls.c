@@ -44,43 +44,38 @@ note_open(const char *path, int fd)
 	}
 }
 
-int
-open(const char *path, int flags, ...)
-{
-	mode_t mode = 0;
-	va_list ap;
-	int fd;
-	REAL(open);
-
-	va_start(ap, flags);
-	if (flags & (O_CREAT | O_TMPFILE))
-		mode = va_arg(ap, mode_t);
-	va_end(ap);
-	fd = real_open(path, flags, mode);
-	note_open(path, fd);
-	return fd;
-}
-
-/* Same ABI on 64-bit: one wrapper serves both names. */
-int open64(const char *path, int flags, ...) __attribute__((alias("open")));
+/* The mode argument of the open family: present with these flags only. */
+#define OPEN_MODE(last, flags, mode) do { \
+	va_list ap; \
+	va_start(ap, last); \
+	mode = (flags) & (O_CREAT | O_TMPFILE) ? va_arg(ap, mode_t) : 0; \
+	va_end(ap); \
+} while (0)
 
 int
 openat(int dirfd, const char *path, int flags, ...)
 {
-	mode_t mode = 0;
-	va_list ap;
+	mode_t mode;
 	int fd;
 	REAL(openat);
 
-	va_start(ap, flags);
-	if (flags & (O_CREAT | O_TMPFILE))
-		mode = va_arg(ap, mode_t);
-	va_end(ap);
+	OPEN_MODE(flags, flags, mode);
 	fd = real_openat(dirfd, path, flags, mode);
 	note_open(path, fd);
 	return fd;
 }
 
+int
+open(const char *path, int flags, ...)
+{
+	mode_t mode;
+
+	OPEN_MODE(flags, flags, mode);
+	return openat(AT_FDCWD, path, flags, mode);
+}
+
+/* Same ABI on 64-bit: one wrapper serves both names. */
+int open64(const char *path, int flags, ...) __attribute__((alias("open")));
 int openat64(int dirfd, const char *path, int flags, ...)
 	__attribute__((alias("openat")));
 

@@ -29,8 +29,11 @@ vfio_cdev_noiommu_mode(void)
 
 	f = fopen(NOIOMMU_PARAM, "r");
 	if (f == NULL) {
-		VFIO_CDEV_LOG(ERR, "%s missing: the kernel needs CONFIG_VFIO=y and CONFIG_VFIO_NOIOMMU=y (or modprobe vfio-pci)",
-			NOIOMMU_PARAM);
+		if (access("/sys/module/vfio", F_OK) != 0)
+			VFIO_CDEV_LOG(ERR, "the vfio module is not loaded: modprobe vfio-pci");
+		else
+			VFIO_CDEV_LOG(ERR, "this kernel is built without CONFIG_VFIO_NOIOMMU (no %s): --vfio-cdev needs Linux 7.3 or newer with VFIO_NOIOMMU, VFIO_DEVICE_CDEV and IOMMUFD",
+				NOIOMMU_PARAM);
 		return -1;
 	}
 	if (fread(&c, 1, 1, f) != 1)
