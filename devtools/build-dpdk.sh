@@ -6,7 +6,8 @@
 # drivers/, lib/ and doc/ are symlinked into it at the same paths, and
 # patches/series is applied to the few existing files the project hooks.
 # Only files whose content changed are touched, so ninja rebuilds in seconds.
-# Prints the build directory on stdout.
+# Prints the build directory on stdout. DPDK_LINK=shared builds shared
+# libraries with the driver SDK headers, for an installed DPDK.
 set -euo pipefail
 source "$(dirname "$0")/noiommu-common.sh"
 
@@ -15,7 +16,14 @@ need_pkgs build-essential dpkg-dev meson ninja-build pkg-config \
 
 pristine=$NOIOMMU_CACHE/src/dpdk-$DPDK_BASE_VERSION
 tree=$NOIOMMU_CACHE/dpdk/tree
-build=$NOIOMMU_CACHE/dpdk/build
+# DPDK_LINK=shared: a shared-library build with the driver SDK headers,
+# to install (devtools/install-dpdk.sh) and build plugins against.
+link=${DPDK_LINK:-static}
+case $link in
+static) build=$NOIOMMU_CACHE/dpdk/build ;;
+shared) build=$NOIOMMU_CACHE/dpdk/build-shared ;;
+*) die "DPDK_LINK=$link: static or shared" ;;
+esac
 
 if [ ! -f "$pristine/.extracted" ]; then
 	dl=$NOIOMMU_CACHE/dl/dpdk
@@ -81,7 +89,7 @@ printf '%s\n' "${patched[@]}" "${overlay[@]}" > "$state"
 # 3. Configure once, then build incrementally.
 meson_opts=(
 	-Dplatform=generic
-	-Ddefault_library=static
+	-Ddefault_library=$link
 	-Dbuildtype=debugoptimized
 	-Dtests=true
 	-Denable_docs=false
@@ -89,6 +97,14 @@ meson_opts=(
 	-Denable_apps=test-pmd,test-noiommu
 	-Denable_drivers=bus/pci,bus/vdev,bus/vfio_cdev,net/e1000,net/virtio,mempool/ring,mempool/stack
 )
+# The shared build is the base the root meson.build builds the bus plugin
+# and dpdk-test-noiommu against: it has the EAL patches, not those two.
+if [ "$link" = shared ]; then
+	meson_opts=("${meson_opts[@]/,bus\/vfio_cdev/}")
+	meson_opts=("${meson_opts[@]/,test-noiommu/}")
+	meson_opts=("${meson_opts[@]/-Dtests=true/-Dtests=false}")
+	meson_opts+=(-Denable_driver_sdk=true "--prefix=$NOIOMMU_CACHE/dpdk/prefix")
+fi
 opts_key=$(printf '%s\n' "${meson_opts[@]}" | sha256sum | cut -c1-12)
 if [ "$(cat "$build/.noiommu-opts" 2>/dev/null)" != "$opts_key" ]; then
 	rm -rf "$build"

@@ -157,17 +157,50 @@ test_unpinned_memory_pinned_on_demand(void)
 }
 
 static int
+test_remapped_memory_gets_new_pa(void)
+{
+	size_t pgsz = rte_mem_page_size();
+	phys_addr_t before, after;
+	long pin0, pin1;
+	char *buf, *again;
+
+	/*
+	 * The page pinned for a query stays pinned after munmap(): memory
+	 * mapped anew at the same address is another physical page, and the
+	 * answer must follow it, not the stale pin.
+	 */
+	buf = mmap(NULL, pgsz, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	TEST_ASSERT(buf != MAP_FAILED, "mmap failed");
+	before = rte_mem_virt2phy(buf);
+	pin0 = vm_pinned_kb();
+	again = mmap(buf, pgsz, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_FIXED, -1, 0);
+	TEST_ASSERT(again == buf, "mmap at the same address failed");
+	after = rte_mem_virt2phy(buf);
+	pin1 = vm_pinned_kb();
+	munmap(buf, pgsz);
+	TEST_ASSERT(before != RTE_BAD_IOVA && after != RTE_BAD_IOVA,
+		"no physical address for anonymous memory");
+	TEST_ASSERT(after != before,
+		"the answer for remapped memory is the old page's address");
+	TEST_ASSERT_EQUAL(pin1, pin0, "the stale pin was not released");
+	return TEST_SUCCESS;
+}
+
+static int
 test_unmapped_memory_has_no_pa(void)
 {
 	size_t pgsz = rte_mem_page_size();
 	char *buf;
 
-	/* Nothing behind the address: a clear failure, never an address. */
-	buf = mmap(NULL, pgsz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* Nothing mapped at the address: a clear failure, never an address. */
+	buf = mmap(NULL, pgsz, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	TEST_ASSERT(buf != MAP_FAILED, "mmap failed");
-	TEST_ASSERT_EQUAL(rte_mem_virt2phy(buf), RTE_BAD_IOVA,
-		"inaccessible memory got a physical address");
 	munmap(buf, pgsz);
+	TEST_ASSERT_EQUAL(rte_mem_virt2phy(buf), RTE_BAD_IOVA,
+		"unmapped memory got a physical address");
 	return TEST_SUCCESS;
 }
 
@@ -179,6 +212,7 @@ static struct unit_test_suite vfio_cdev_testsuite = {
 		TEST_CASE(test_memseg_iova_is_kernel_pa),
 		TEST_CASE(test_runtime_alloc_is_pinned),
 		TEST_CASE(test_unpinned_memory_pinned_on_demand),
+		TEST_CASE(test_remapped_memory_gets_new_pa),
 		TEST_CASE(test_unmapped_memory_has_no_pa),
 		TEST_CASES_END()
 	}

@@ -27,6 +27,9 @@ void vfio_cdev_iommufd_close(struct vfio_cdev_iommufd *ctx);
 /* Pin [va, va + len) at IOVA va. 0 or -errno, logged. */
 int vfio_cdev_ioas_map(const struct vfio_cdev_iommufd *ctx,
 		uint64_t va, uint64_t len);
+/* The same at another IOVA (a key outside the VA space). */
+int vfio_cdev_ioas_map_at(const struct vfio_cdev_iommufd *ctx,
+		uint64_t va, uint64_t iova, uint64_t len);
 int vfio_cdev_ioas_unmap(const struct vfio_cdev_iommufd *ctx,
 		uint64_t va, uint64_t len);
 /*
@@ -53,6 +56,14 @@ int vfio_cdev_unpin(const struct vfio_cdev_iommufd *ctx, const char *owner,
 /* Drop every pin of owner within [va, va + len); return how many. */
 unsigned int vfio_cdev_unpin_within(const struct vfio_cdev_iommufd *ctx,
 		const char *owner, uint64_t va, uint64_t len);
+/* Who holds pins overlapping [va, va + len): nobody, only owner, others. */
+enum vfio_cdev_pin_holders {
+	PIN_HELD_BY_NONE,
+	PIN_HELD_BY_OWNER,
+	PIN_HELD_BY_OTHERS,
+};
+enum vfio_cdev_pin_holders vfio_cdev_pin_holders(uint64_t va, uint64_t len,
+		const char *owner);
 /* Forget all pins (the iommufd is being closed, which unpins them). */
 void vfio_cdev_pins_forget(void);
 

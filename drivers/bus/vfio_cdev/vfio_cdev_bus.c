@@ -156,10 +156,66 @@ cdev_dma_unmap(const char *owner, uint64_t va, uint64_t len)
 	return vfio_cdev_unpin(iommufd, owner, va, len);
 }
 
-static void
-cdev_dma_release(const char *owner, uint64_t va, uint64_t len)
+/* Pins that physical address queries take, one system page each. */
+#define PA_QUERY_OWNER "pa-query"
+#define PA_QUERY_PAGE 4096u
+/* IOVA keys of the check below: above every user space address. */
+#define PA_QUERY_CHECK_KEY (UINT64_C(1) << 62)
+
+/*
+ * Is the page pinned for a query earlier still the one mapped at its
+ * address? The memory may have been unmapped and mapped anew since:
+ * pin what is there now under another key and compare.
+ */
+static int
+pa_query_pin_current(uint64_t page)
 {
-	vfio_cdev_unpin_within(iommufd, owner, va, len);
+	uint64_t pinned, now, contig;
+	int ret;
+
+	if (vfio_cdev_ioas_get_pa_range(iommufd, page, 1, &pinned,
+			&contig) != 0)
+		return 0;
+	ret = vfio_cdev_ioas_map_at(iommufd, page, page | PA_QUERY_CHECK_KEY,
+			PA_QUERY_PAGE);
+	if (ret != 0)
+		return 0;
+	ret = vfio_cdev_ioas_get_pa_range(iommufd, page | PA_QUERY_CHECK_KEY, 1,
+			&now, &contig);
+	vfio_cdev_ioas_unmap(iommufd, page | PA_QUERY_CHECK_KEY, PA_QUERY_PAGE);
+	return ret == 0 && now == pinned;
+}
+
+static int
+cdev_pa_query(uint64_t va, uint64_t *pa)
+{
+	uint64_t page = RTE_ALIGN_FLOOR(va, (uint64_t)PA_QUERY_PAGE), contig;
+	int ret;
+
+	switch (vfio_cdev_pin_holders(page, PA_QUERY_PAGE, PA_QUERY_OWNER)) {
+	case PIN_HELD_BY_OTHERS:
+		/* DPDK memory or a DMA map: its owner keeps the pin current. */
+		break;
+	case PIN_HELD_BY_OWNER:
+		if (pa_query_pin_current(page))
+			break;
+		vfio_cdev_unpin(iommufd, PA_QUERY_OWNER, page, PA_QUERY_PAGE);
+		/* fall through */
+	case PIN_HELD_BY_NONE:
+		ret = vfio_cdev_pin(iommufd, PA_QUERY_OWNER, page,
+				PA_QUERY_PAGE);
+		/* -EEXIST: another thread pinned it meanwhile. */
+		if (ret != 0 && ret != -EEXIST)
+			return ret;
+		break;
+	}
+	return vfio_cdev_ioas_get_pa_range(iommufd, va, 1, pa, &contig);
+}
+
+static void
+cdev_pa_query_release(uint64_t va, uint64_t len)
+{
+	vfio_cdev_unpin_within(iommufd, PA_QUERY_OWNER, va, len);
 }
 
 static int
@@ -218,7 +274,8 @@ cdev_device_release(const char *pci_addr)
 static const struct rte_vfio_cdev_ops vfio_cdev_ops = {
 	.dma_map = cdev_dma_map,
 	.dma_unmap = cdev_dma_unmap,
-	.dma_release = cdev_dma_release,
+	.pa_query = cdev_pa_query,
+	.pa_query_release = cdev_pa_query_release,
 	.get_pa = cdev_get_pa,
 	.device_fd = cdev_device_fd,
 	.device_release = cdev_device_release,

@@ -61,6 +61,13 @@ vfio_cdev_ioas_map(const struct vfio_cdev_iommufd *ctx, uint64_t va,
 		uint64_t len)
 {
 	/* The IOVA is only a lookup key without an IOMMU: use the VA. */
+	return vfio_cdev_ioas_map_at(ctx, va, va, len);
+}
+
+int
+vfio_cdev_ioas_map_at(const struct vfio_cdev_iommufd *ctx, uint64_t va,
+		uint64_t iova, uint64_t len)
+{
 	struct iommu_ioas_map map = {
 		.size = sizeof(map),
 		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
@@ -68,7 +75,7 @@ vfio_cdev_ioas_map(const struct vfio_cdev_iommufd *ctx, uint64_t va,
 		.ioas_id = ctx->ioas_id,
 		.user_va = va,
 		.length = len,
-		.iova = va,
+		.iova = iova,
 	};
 	static int memlock_reported;
 	struct rlimit rl;

@@ -253,6 +253,27 @@ vfio_cdev_unpin_within(const struct vfio_cdev_iommufd *ctx, const char *owner,
 	return n;
 }
 
+enum vfio_cdev_pin_holders
+vfio_cdev_pin_holders(uint64_t va, uint64_t len, const char *owner)
+{
+	enum vfio_cdev_pin_holders h = PIN_HELD_BY_NONE;
+	unsigned int i;
+
+	rte_spinlock_lock(&pins.lock);
+	for (i = 0; i < pins.n_users; i++) {
+		if (pins.users[i].va >= va + len ||
+				va >= pins.users[i].va + pins.users[i].len)
+			continue;
+		if (strcmp(pins.users[i].owner, owner) != 0) {
+			h = PIN_HELD_BY_OTHERS;
+			break;
+		}
+		h = PIN_HELD_BY_OWNER;
+	}
+	rte_spinlock_unlock(&pins.lock);
+	return h;
+}
+
 void
 vfio_cdev_pins_forget(void)
 {

@@ -28,7 +28,7 @@ extern "C" {
  * Operations of a VFIO cdev no-IOMMU DMA backend.
  *
  * Pins are held per owner: EAL's memory, the default VFIO container, a
- * device (its PCI name) or a physical address query. Owners may pin
+ * device (its PCI name), physical address queries. Owners may pin
  * overlapping ranges; memory stays pinned while any owner holds it.
  */
 struct rte_vfio_cdev_ops {
@@ -43,8 +43,15 @@ struct rte_vfio_cdev_ops {
 	 * or -ENOENT when owner pinned no such range.
 	 */
 	int (*dma_unmap)(const char *owner, uint64_t va, uint64_t len);
-	/** Drop every pin of owner that lies within [va, va + len). */
-	void (*dma_release)(const char *owner, uint64_t va, uint64_t len);
+	/**
+	 * Store in *pa the physical address of va, pinning its page first if
+	 * nobody holds it (or if the memory pinned for an earlier query is no
+	 * longer the one mapped there). Return 0 or a negative errno (logged
+	 * when the kernel refuses the pin).
+	 */
+	int (*pa_query)(uint64_t va, uint64_t *pa);
+	/** Drop the pins that pa_query took within [va, va + len). */
+	void (*pa_query_release)(uint64_t va, uint64_t len);
 	/**
 	 * Store in *pa the physical address of pinned va, and in *contig the
 	 * physically contiguous length from va, at most len (len > 0).
@@ -89,7 +96,8 @@ void rte_vfio_cdev_ops_unregister(void);
 /**
  * rte_dev_dma_map() of a PCI device in VFIO cdev mode: pin the range for
  * that device. iova must be 0, RTE_BAD_IOVA or the physical address of
- * vaddr; external memsegs in the range get their physical addresses.
+ * vaddr; external memsegs in the range get their physical addresses
+ * (under the memory lock: not from a memory event callback).
  *
  * @return
  *   0 on success, -1 with rte_errno set (logged).

@@ -11,6 +11,7 @@
 
 #include <rte_common.h>
 #include <rte_eal.h>
+#include <rte_eal_memconfig.h>
 #include <rte_eal_paging.h>
 #include <rte_errno.h>
 #include <rte_fbarray.h>
@@ -31,10 +32,12 @@ rte_vfio_cdev_requested(void)
 	return eal_get_internal_configuration()->vfio_cdev;
 }
 
-/* Owners of pins besides devices (which are named by their PCI address). */
+/*
+ * Owners of pins besides devices (named by their PCI address) and PA
+ * queries (the backend's own).
+ */
 #define OWNER_MEMSEG "eal-memseg"
 #define OWNER_CONTAINER "vfio-container"
-#define OWNER_PA_QUERY "pa-query"
 
 #define MEM_EVENT_NAME "vfio_cdev_pa_query"
 
@@ -44,7 +47,7 @@ mem_event_release(enum rte_mem_event type, const void *addr, size_t len,
 		void *arg __rte_unused)
 {
 	if (type == RTE_MEM_EVENT_FREE && cdev_ops != NULL)
-		cdev_ops->dma_release(OWNER_PA_QUERY, (uintptr_t)addr, len);
+		cdev_ops->pa_query_release((uintptr_t)addr, len);
 }
 
 int
@@ -177,33 +180,25 @@ eal_vfio_cdev_seg_unmap(void *addr, size_t len)
 phys_addr_t
 eal_vfio_cdev_virt2phy(const void *addr)
 {
-	uint64_t va = (uintptr_t)addr, page, pa;
+	uint64_t va = (uintptr_t)addr, pa;
 	int ret;
 
 	if (cdev_ops == NULL)
 		return RTE_BAD_IOVA;
-	ret = get_pa(va, &pa);
-	if (ret != -ENOENT)
+	/* A secondary reads what the primary pinned, and pins nothing. */
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+		ret = get_pa(va, &pa);
+		if (ret == -ENOENT)
+			secondary_refuses_pin(addr);
 		return ret == 0 ? pa : RTE_BAD_IOVA;
-	/*
-	 * Nobody pinned this memory: pin its page now, so that the answer
-	 * stays true for as long as a device may use it (until the memory
-	 * leaves its malloc heap, or the process exits).
-	 */
-	if (secondary_refuses_pin(addr))
-		return RTE_BAD_IOVA;
-	page = RTE_ALIGN_FLOOR(va, (uint64_t)rte_mem_page_size());
-	ret = cdev_ops->dma_map(OWNER_PA_QUERY, page, rte_mem_page_size());
-	/* -EEXIST: another thread pinned it meanwhile. */
-	if (ret != 0 && ret != -EEXIST)
-		return RTE_BAD_IOVA;
-	ret = get_pa(va, &pa);
-	if (ret != 0) {
-		RTE_LOG(ERR, EAL, "no physical address for %p pinned on demand: %s\n",
-			addr, strerror(-ret));
-		return RTE_BAD_IOVA;
 	}
-	return pa;
+	/*
+	 * Memory nobody pinned is pinned now, so that the answer stays true
+	 * for as long as a device may use it (until the memory leaves its
+	 * malloc heap, or the process exits).
+	 */
+	ret = cdev_ops->pa_query(va, &pa);
+	return ret == 0 ? pa : RTE_BAD_IOVA;
 }
 
 int
@@ -249,7 +244,8 @@ eal_vfio_cdev_release_device(const char *dev_addr, int vfio_dev_fd)
 /*
  * Give every external memseg in a range the physical address of the page
  * it starts at, or RTE_BAD_IOVA when that is no longer pinned. With
- * must_pin, a page without one fails the call instead.
+ * must_pin, a page without one fails the call instead. The memory lock
+ * keeps the memseg lists from being unregistered meanwhile.
  */
 static int
 extmem_set_iovas(uint64_t vaddr, uint64_t len, int must_pin)
@@ -257,7 +253,9 @@ extmem_set_iovas(uint64_t vaddr, uint64_t len, int must_pin)
 	struct rte_memseg_list *msl;
 	struct rte_memseg *ms;
 	uint64_t va = vaddr, pa;
+	int ret = 0;
 
+	rte_mcfg_mem_read_lock();
 	while (va < vaddr + len) {
 		msl = rte_mem_virt2memseg_list((void *)(uintptr_t)va);
 		ms = msl != NULL ? rte_mem_virt2memseg((void *)(uintptr_t)va, msl) : NULL;
@@ -270,14 +268,16 @@ extmem_set_iovas(uint64_t vaddr, uint64_t len, int must_pin)
 			if (must_pin) {
 				RTE_LOG(ERR, EAL, "--vfio-cdev: no physical address for external memseg %p\n",
 					ms->addr);
-				return -1;
+				ret = -1;
+				break;
 			}
 			pa = RTE_BAD_IOVA;
 		}
 		ms->iova = pa;
 		va = ms->addr_64 + ms->len;
 	}
-	return 0;
+	rte_mcfg_mem_read_unlock();
+	return ret;
 }
 
 static int
