@@ -70,6 +70,33 @@ else
 fi
 rm -rf "$tmp"
 
+# The out-of-tree build (root meson.build) against the installed shared
+# DPDK: the bus loads as a plugin with -d and runs its scan; without it EAL
+# names the missing plugin. (The host has no no-IOMMU devices: both runs
+# stop at init, which is what is checked here.)
+log "out-of-tree build of the bus plugin and dpdk-test-noiommu"
+oot=$NOIOMMU_TOP/build/oot
+ootlog=$NOIOMMU_TOP/build/oot.log
+mkdir -p "$NOIOMMU_TOP/build"
+if pc=$("$dev/install-dpdk.sh" 2> "$ootlog") && rm -rf "$oot" &&
+	PKG_CONFIG_PATH=$pc meson setup "$oot" "$NOIOMMU_TOP" >> "$ootlog" 2>&1 &&
+	ninja -C "$oot" >> "$ootlog" 2>&1; then
+	oot_run() {
+		LD_LIBRARY_PATH=${pc%/pkgconfig} timeout 60 "$oot/dpdk-test-noiommu" \
+			-l 0 --no-huge -m 64 --vfio-cdev --file-prefix oot "$@" -- check 2>&1
+	}
+	with=$(oot_run -d "$oot/librte_bus_vfio_cdev.so")
+	without=$(oot_run)
+	if grep -q '^vfio_cdev: ' <<< "$with" && ! grep -q 'bus is not loaded' <<< "$with" &&
+		grep -q 'the vfio_cdev bus is not loaded: with a shared build, load librte_bus_vfio_cdev.so with -d' <<< "$without"; then
+		result PASS host:out-of-tree-plugin -- "with -d: $(grep -m1 '^vfio_cdev: ' <<< "$with")"
+	else
+		result FAIL host:out-of-tree-plugin -- "with -d: $(tail -n 3 <<< "$with" | tr '\n' ' ') without: $(tail -n 2 <<< "$without" | tr '\n' ' ')"
+	fi
+else
+	result FAIL host:out-of-tree-build -- "see $ootlog"
+fi
+
 # 4. The VM scenarios, one QEMU run each.
 i=0
 for n in "${names[@]}"; do

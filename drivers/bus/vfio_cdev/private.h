@@ -5,6 +5,7 @@
 #ifndef VFIO_CDEV_PRIVATE_H
 #define VFIO_CDEV_PRIVATE_H
 
+#include <limits.h>
 #include <stdint.h>
 #include <sys/queue.h>
 
@@ -71,7 +72,7 @@ void vfio_cdev_pins_forget(void);
 struct vfio_cdev_device {
 	TAILQ_ENTRY(vfio_cdev_device) next;
 	char name[PCI_PRI_STR_SIZE];
-	char node[64];           /* /dev/vfio/devices/noiommu-vfioN */
+	char node[sizeof("/dev/vfio/devices/") + NAME_MAX]; /* noiommu-vfioN */
 	int fd;                  /* bound to the iommufd, attached to the IOAS */
 };
 TAILQ_HEAD(vfio_cdev_device_list, vfio_cdev_device);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
+#include <rte_bus.h>
 #include <rte_common.h>
 #include <rte_eal.h>
 #include <rte_eal_memconfig.h>
@@ -94,6 +95,15 @@ int
 eal_vfio_cdev_ready(void)
 {
 	return cdev_ops != NULL;
+}
+
+const char *
+eal_vfio_cdev_not_ready_reason(void)
+{
+	/* In a shared build the bus is a plugin like any driver. */
+	if (rte_bus_find_by_name("vfio_cdev") == NULL)
+		return "--vfio-cdev: the vfio_cdev bus is not loaded: with a shared build, load librte_bus_vfio_cdev.so with -d or install it in the plugin directory";
+	return "--vfio-cdev: no device attached to an iommufd, see the bus.vfio_cdev errors above";
 }
 
 /* Pins of a secondary would outlive it in the primary's IOAS. */

@@ -24,6 +24,8 @@ int eal_vfio_cdev_check_options(const struct internal_config *cfg);
 
 /* Non-zero once the vfio_cdev bus installed its backend (bus scan). */
 int eal_vfio_cdev_ready(void);
+/* Why the backend is not ready after the bus scan, as one alert line. */
+const char *eal_vfio_cdev_not_ready_reason(void);
 
 /* Pin a newly mapped memseg (primary) and return its physical address. */
 rte_iova_t eal_vfio_cdev_seg_map(void *addr, size_t len);
