@@ -85,7 +85,11 @@ if pc=$("$dev/install-dpdk.sh" 2> "$ootlog") && rm -rf "$oot" &&
 		LD_LIBRARY_PATH=${pc%/pkgconfig} timeout 60 "$oot/dpdk-test-noiommu" \
 			-l 0 --no-huge -m 64 --vfio-cdev --file-prefix oot "$@" -- check 2>&1
 	}
-	with=$(oot_run -d "$oot/librte_bus_vfio_cdev.so")
+	# EAL loads no plugin from under a world-writable directory (a clone
+	# in /tmp): take it from the cache, as from an installed plugin dir.
+	plugin=$NOIOMMU_CACHE/oot-plugin/librte_bus_vfio_cdev.so
+	install -D -m 0644 "$oot/librte_bus_vfio_cdev.so" "$plugin"
+	with=$(oot_run -d "$plugin")
 	without=$(oot_run)
 	if grep -q '^vfio_cdev: ' <<< "$with" && ! grep -q 'bus is not loaded' <<< "$with" &&
 		grep -q 'the vfio_cdev bus is not loaded: with a shared build, load librte_bus_vfio_cdev.so with -d' <<< "$without"; then
