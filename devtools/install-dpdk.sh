@@ -7,6 +7,13 @@
 set -euo pipefail
 source "$(dirname "$0")/noiommu-common.sh"
 
+# EAL loads no plugin from under a world-writable directory.
+d=$NOIOMMU_CACHE
+while [ "$d" != / ] && [ -n "$d" ]; do
+	[ -d "$d" ] && [ -n "$(find "$d" -maxdepth 0 -perm -0002)" ] &&
+		die "$d is world-writable: a DPDK installed under it cannot load plugins; set NOIOMMU_CACHE elsewhere"
+	d=$(dirname "$d")
+done
 build=$(DPDK_LINK=shared "$NOIOMMU_TOP/devtools/build-dpdk.sh")
 log "installing DPDK into $NOIOMMU_CACHE/dpdk/prefix"
 meson install -C "$build" --quiet > "$build/install.log" 2>&1 ||
