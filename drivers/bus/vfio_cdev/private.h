@@ -54,8 +54,8 @@ int vfio_cdev_pin(const struct vfio_cdev_iommufd *ctx, const char *owner,
 /* Drop owner's pin of exactly [va, va + len); -ENOENT if it has none. */
 int vfio_cdev_unpin(const struct vfio_cdev_iommufd *ctx, const char *owner,
 		uint64_t va, uint64_t len);
-/* Drop every pin of owner within [va, va + len); return how many. */
-unsigned int vfio_cdev_unpin_within(const struct vfio_cdev_iommufd *ctx,
+/* Drop every pin of owner within [va, va + len). */
+void vfio_cdev_unpin_within(const struct vfio_cdev_iommufd *ctx,
 		const char *owner, uint64_t va, uint64_t len);
 /* Who holds pins overlapping [va, va + len): nobody, only owner, others. */
 enum vfio_cdev_pin_holders {

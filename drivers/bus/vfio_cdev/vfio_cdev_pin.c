@@ -230,11 +230,11 @@ vfio_cdev_unpin(const struct vfio_cdev_iommufd *ctx, const char *owner,
 	return 0;
 }
 
-unsigned int
+void
 vfio_cdev_unpin_within(const struct vfio_cdev_iommufd *ctx, const char *owner,
 		uint64_t va, uint64_t len)
 {
-	unsigned int i = 0, n = 0;
+	unsigned int i = 0;
 	struct pin_user u;
 
 	rte_spinlock_lock(&pins.lock);
@@ -244,13 +244,11 @@ vfio_cdev_unpin_within(const struct vfio_cdev_iommufd *ctx, const char *owner,
 				strcmp(u.owner, owner) == 0) {
 			pins.users[i] = pins.users[--pins.n_users];
 			release_areas(ctx, u.va, u.len);
-			n++;
 			continue;
 		}
 		i++;
 	}
 	rte_spinlock_unlock(&pins.lock);
-	return n;
 }
 
 enum vfio_cdev_pin_holders
