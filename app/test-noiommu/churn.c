@@ -169,6 +169,9 @@ pchurn_lcore(void *arg)
 			mz = rte_memzone_reserve(name, zone_sizes[s],
 				SOCKET_ID_ANY, 0);
 			if (mz == NULL) {
+				printf("pchurn: lcore %u cannot reserve %" PRIu64 " bytes: %s\n",
+					rte_lcore_id(), zone_sizes[s],
+					rte_strerror(rte_errno));
 				l->bad++;
 				continue;
 			}
