@@ -74,21 +74,16 @@ rm -rf "$tmp"
 # DPDK: the bus loads as a plugin with -d and runs its scan; without it EAL
 # names the missing plugin. (The host has no no-IOMMU devices: both runs
 # stop at init, which is what is checked here.)
-log "out-of-tree build of the bus plugin and dpdk-test-noiommu"
 oot=$NOIOMMU_TOP/build/oot
-ootlog=$NOIOMMU_TOP/build/oot.log
 mkdir -p "$NOIOMMU_TOP/build"
-if pc=$("$dev/install-dpdk.sh" 2> "$ootlog") && rm -rf "$oot" &&
-	PKG_CONFIG_PATH=$pc meson setup "$oot" "$NOIOMMU_TOP" >> "$ootlog" 2>&1 &&
-	ninja -C "$oot" >> "$ootlog" 2>&1; then
+if "$dev/build-oot.sh" > /dev/null 2> "$oot.err"; then
+	libdir=$(dirname "$(find "$NOIOMMU_CACHE/dpdk/prefix" -name libdpdk.pc | head -1)")
+	libdir=${libdir%/pkgconfig}
 	oot_run() {
-		LD_LIBRARY_PATH=${pc%/pkgconfig} timeout 60 "$oot/dpdk-test-noiommu" \
+		LD_LIBRARY_PATH=$libdir timeout 60 "$oot/dpdk-test-noiommu" \
 			-l 0 --no-huge -m 64 --vfio-cdev --file-prefix oot "$@" -- check 2>&1
 	}
-	# EAL loads no plugin from under a world-writable directory (a clone
-	# in /tmp): take it from the cache, as from an installed plugin dir.
 	plugin=$NOIOMMU_CACHE/oot-plugin/librte_bus_vfio_cdev.so
-	install -D -m 0644 "$oot/librte_bus_vfio_cdev.so" "$plugin"
 	with=$(oot_run -d "$plugin")
 	without=$(oot_run)
 	if grep -q '^vfio_cdev: ' <<< "$with" && ! grep -q 'bus is not loaded' <<< "$with" &&
@@ -98,7 +93,7 @@ if pc=$("$dev/install-dpdk.sh" 2> "$ootlog") && rm -rf "$oot" &&
 		result FAIL host:out-of-tree-plugin -- "with -d: $(tail -n 3 <<< "$with" | tr '\n' ' ') without: $(tail -n 2 <<< "$without" | tr '\n' ' ')"
 	fi
 else
-	result FAIL host:out-of-tree-build -- "see $ootlog"
+	result FAIL host:out-of-tree-build -- "$(tail -n 3 "$oot.err" | tr '\n' ' ')"
 fi
 
 # 4. The VM scenarios, one QEMU run each.

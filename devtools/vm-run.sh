@@ -96,6 +96,13 @@ debian-*)
 	;;
 *) bzimage=$(noiommu_kernel_image "$kernel") ;;
 esac
+# Rows of the installed DPDK: its overlay after the main archive.
+if [[ " $kargs " == *" noiommu.installed=1 "* ]]; then
+	overlay=$("$NOIOMMU_TOP/devtools/build-oot.sh")
+	combined=$NOIOMMU_CACHE/initramfs/$(basename "$initrd" .cpio.gz)+$(basename "$overlay")
+	[ -f "$combined" ] || cat "$initrd" "$overlay" > "$combined"
+	initrd=$combined
+fi
 
 # Memory: 2 MiB hugepages (256 unless kargs asks for another count) plus
 # 512 MiB of room, plus any 1 GiB pages asked for.
