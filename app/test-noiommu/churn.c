@@ -214,3 +214,43 @@ pchurn_run(unsigned int cycles, int pagemap_fd)
 		n, cycles, zones, baseline / 1024, pinned / 1024, bad);
 	return bad == 0 ? 0 : -1;
 }
+
+/*
+ * Reserve 1 MiB memzones until the allocator refuses one (hugepages or the
+ * pinning process's RLIMIT_MEMLOCK run out): the refusal must leave the
+ * IOVA table exact and nothing half-pinned, and freeing must give all back.
+ */
+int
+exhaust_run(int pagemap_fd)
+{
+	static const struct rte_memzone *mz[8192];
+	char name[RTE_MEMZONE_NAMESIZE];
+	struct iova_report r;
+	unsigned int n = 0;
+	int ret = 0;
+
+	for (n = 0; n < RTE_DIM(mz); n++) {
+		snprintf(name, sizeof(name), "exhaust_%u", n);
+		mz[n] = rte_memzone_reserve(name, MiB, SOCKET_ID_ANY, 0);
+		if (mz[n] == NULL)
+			break;
+	}
+	if (n == RTE_DIM(mz)) {
+		printf("exhaust: FAIL %u memzones reserved, none refused\n", n);
+		ret = -1;
+	} else {
+		printf("exhaust: %u memzones of 1 MiB reserved, the next one refused: %s\n",
+			n, rte_strerror(rte_errno));
+	}
+	if (iova_table_check(&r, pagemap_fd, 0) != 0)
+		ret = -1;
+	iova_report_print("exhaust: at the limit", &r);
+	while (n > 0)
+		rte_memzone_free(mz[--n]);
+	if (iova_table_check(&r, pagemap_fd, 0) != 0)
+		ret = -1;
+	iova_report_print("exhaust: freed", &r);
+	printf("exhaust: memsegs after freeing %" PRIu64 " KiB\n",
+		r.pinned_bytes / 1024);
+	return ret;
+}

@@ -13,6 +13,9 @@
  *   check          every memseg: IOVA == GET_PA (rte_mem_virt2phy)
  *   churn          reserve/free memzones for --cycles N (default 10) cycles
  *   pchurn         the same on every lcore at once
+ *   exhaust        reserve 1 MiB memzones until one is refused (hugepages
+ *                  or RLIMIT_MEMLOCK run out): the table stays exact and
+ *                  freeing them gives every page back
  *   extmem         external memory through rte_dev_dma_map()
  *   hotplug        remove the first port's device and probe it again
  *                  (rte_dev_remove/rte_dev_probe): memory stays pinned
@@ -307,6 +310,8 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return churn_run(cycles, pagemap_fd);
 	if (strcmp(cmd, "pchurn") == 0)
 		return pchurn_run(cycles, pagemap_fd);
+	if (strcmp(cmd, "exhaust") == 0)
+		return exhaust_run(pagemap_fd);
 	if (strcmp(cmd, "extmem") == 0)
 		return extmem_run(pagemap_fd, cdev);
 	if (strcmp(cmd, "hotplug") == 0)
@@ -315,7 +320,7 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return cmd_ports();
 	if (strcmp(cmd, "dump") == 0 && dump_path != NULL)
 		return cmd_dump(dump_path);
-	printf("unknown command '%s' (check, churn, pchurn, extmem, hotplug, ports, init, bench, dump FILE)\n", cmd);
+	printf("unknown command '%s' (check, churn, pchurn, exhaust, extmem, hotplug, ports, init, bench, dump FILE)\n", cmd);
 	return -1;
 }
 

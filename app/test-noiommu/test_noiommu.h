@@ -39,6 +39,8 @@ int pagemap_check_dump(pid_t pid, const char *path);
 int churn_run(unsigned int cycles, int pagemap_fd);
 /* churn on every lcore at once (memzones of each size, reserved and freed). */
 int pchurn_run(unsigned int cycles, int pagemap_fd);
+/* Reserve memzones until refused; the table stays exact, all is freed. */
+int exhaust_run(int pagemap_fd);
 /* cdev: also two devices on one buffer, and a heap from virt2iova. */
 int extmem_run(int pagemap_fd, int cdev);
 /* Print EAL init time and memseg count as one "bench:" line. */

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/types.h>
 
 #include <rte_log.h>
 #include <rte_pci.h>
@@ -73,6 +74,7 @@ struct vfio_cdev_device {
 	TAILQ_ENTRY(vfio_cdev_device) next;
 	char name[PCI_PRI_STR_SIZE];
 	char node[sizeof("/dev/vfio/devices/") + NAME_MAX]; /* noiommu-vfioN */
+	dev_t rdev;              /* the node's device number, from sysfs */
 	int fd;                  /* bound to the iommufd, attached to the IOAS */
 };
 TAILQ_HEAD(vfio_cdev_device_list, vfio_cdev_device);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include <rte_devargs.h>
 #include <rte_eal.h>
 #include <rte_spinlock.h>
+#include <rte_string_fns.h>
 #include <vfio_cdev_driver.h>
 
 #include "private.h"
@@ -64,8 +66,9 @@ dup_device_fd(const char *name)
 		fd = fcntl(dev->fd, F_DUPFD_CLOEXEC, 0);
 		if (fd < 0) {
 			fd = -errno;
-			VFIO_CDEV_LOG(ERR, "%s: cannot duplicate device fd: %s",
-				name, strerror(errno));
+			VFIO_CDEV_LOG(ERR, "%s: cannot duplicate device fd: %s%s",
+				name, strerror(-fd), fd == -EMFILE ?
+				": raise the open file limit (ulimit -n)" : "");
 		}
 	}
 	rte_spinlock_unlock(&devices_lock);
@@ -91,6 +94,35 @@ pci_selected(const struct rte_pci_addr *addr, int *allowed)
 		return 1;
 	}
 	return pci == NULL || pci->conf.scan_mode != RTE_BUS_SCAN_ALLOWLIST;
+}
+
+/* Name the allowed (-a) devices that do not exist: the first, and a count. */
+static void
+report_missing_allowed(void)
+{
+	char path[PATH_MAX], first[RTE_DEV_NAME_MAX_LEN] = "";
+	struct rte_pci_addr addr;
+	struct rte_devargs *da;
+	unsigned int missing = 0;
+
+	RTE_EAL_DEVARGS_FOREACH("pci", da) {
+		if (da->policy != RTE_DEV_ALLOWED ||
+				rte_pci_addr_parse(da->name, &addr) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/" PCI_PRI_FMT,
+			rte_pci_get_sysfs_path(), addr.domain, addr.bus,
+			addr.devid, addr.function);
+		if (access(path, F_OK) == 0)
+			continue;
+		if (missing++ == 0)
+			rte_strscpy(first, da->name, sizeof(first));
+	}
+	if (missing == 1)
+		VFIO_CDEV_LOG(ERR, "%s: no such PCI device: check the -a address with lspci -D",
+			first);
+	else if (missing > 1)
+		VFIO_CDEV_LOG(ERR, "%s and %u more -a devices: no such PCI device: check the addresses with lspci -D",
+			first, missing - 1);
 }
 
 static void
@@ -314,6 +346,7 @@ scan_primary(void)
 	free(names);
 	if (err == -EPERM || err == -EACCES)
 		goto fail;
+	report_missing_allowed();
 	if (TAILQ_EMPTY(&vfio_cdev_bus.devices)) {
 		VFIO_CDEV_LOG(ERR, "no vfio-pci device with a no-IOMMU cdev node found: bind one with dpdk-devbind.py -b vfio-pci <BDF>");
 		goto fail;

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <bus_pci_driver.h>
@@ -40,6 +42,27 @@ vfio_cdev_noiommu_mode(void)
 		c = 0;
 	fclose(f);
 	return c == 'Y' || c == '1';
+}
+
+/* The device number of a cdev node, as sysfs gives it ("MAJOR:MINOR"). */
+static int
+read_rdev(const char *dir, const char *node, dev_t *rdev)
+{
+	char path[PATH_MAX];
+	unsigned int major, minor;
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/%s/dev", dir, node);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -errno;
+	n = fscanf(f, "%u:%u", &major, &minor);
+	fclose(f);
+	if (n != 2)
+		return -EIO;
+	*rdev = makedev(major, minor);
+	return 0;
 }
 
 int
@@ -84,7 +107,7 @@ vfio_cdev_device_lookup(struct vfio_cdev_device *dev, int report)
 				strlen(NOIOMMU_PREFIX)) == 0) {
 			snprintf(dev->node, sizeof(dev->node),
 				"/dev/vfio/devices/%s", e->d_name);
-			ret = 0;
+			ret = read_rdev(path, e->d_name, &dev->rdev);
 			break;
 		}
 		if (strncmp(e->d_name, "vfio", 4) == 0)
@@ -112,6 +135,7 @@ vfio_cdev_device_open(struct vfio_cdev_device *dev,
 		.argsz = sizeof(attach),
 		.pt_id = ctx->ioas_id,
 	};
+	struct stat st;
 	int err;
 
 	dev->fd = open(dev->node, O_RDWR | O_CLOEXEC);
@@ -123,10 +147,22 @@ vfio_cdev_device_open(struct vfio_cdev_device *dev,
 		else if (err == EACCES)
 			VFIO_CDEV_LOG(ERR, "%s: permission denied on %s: give the user read/write access to it",
 				dev->name, dev->node);
+		else if (err == ENOENT)
+			VFIO_CDEV_LOG(ERR, "%s: %s is gone: the device was unbound from vfio-pci after the scan",
+				dev->name, dev->node);
 		else
 			VFIO_CDEV_LOG(ERR, "%s: cannot open %s: %s",
 				dev->name, dev->node, strerror(err));
 		return -err;
+	}
+	/* No VFIO ioctl goes to a node that is not this device's cdev. */
+	if (fstat(dev->fd, &st) != 0 || !S_ISCHR(st.st_mode) ||
+			st.st_rdev != dev->rdev) {
+		VFIO_CDEV_LOG(ERR, "%s: %s is not the device's VFIO cdev (sysfs says char %u:%u): recreate the node or fix the udev rule that made it",
+			dev->name, dev->node, major(dev->rdev),
+			minor(dev->rdev));
+		err = ENODEV;
+		goto close_fd;
 	}
 	if (ioctl(dev->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind) != 0) {
 		err = errno;
