@@ -11,12 +11,15 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_memory.h>
 #include <rte_memzone.h>
+#include <rte_pause.h>
 
 #include "test_noiommu.h"
 
@@ -147,71 +150,173 @@ churn_run(unsigned int cycles, int pagemap_fd)
 	return bad == 0 ? 0 : -1;
 }
 
-struct pchurn_lcore {
+/*
+ * pchurn: every lcore reserves and frees memzones of every size at once.
+ * Each cycle: all lcores reserve (the main lcore, once, hot-unplugs and
+ * re-probes a device instead), then the main lcore checks the table and
+ * VmPin while the others wait; then all free, and it checks again.
+ */
+struct pchurn {
 	unsigned int cycles;
-	uint64_t zones;
-	uint64_t bad;
+	unsigned int hotplug_cycle;     /* 0: none */
+	unsigned int nlcores;
+	int pagemap_fd;
+	int cdev;
+	uint32_t arrived;
+	uint32_t generation;
+	struct {
+		const struct rte_memzone *mz[RTE_DIM(zone_sizes)];
+		uint64_t zones;
+		uint64_t retries;
+		uint64_t bad;
+	} l[RTE_MAX_LCORE];
+	/* Main lcore's findings. */
+	uint64_t checks, mismatches, pinned_kib, unpinned_kib, bad;
+	int64_t prev_pinned;
 };
 
-/* One lcore's share: reserve, check and free every size, cycles times. */
+/* All lcores meet here; reusable (the generation tells rounds apart). */
+static void
+pchurn_barrier(struct pchurn *p)
+{
+	uint32_t gen = __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE);
+
+	if (__atomic_add_fetch(&p->arrived, 1, __ATOMIC_ACQ_REL) == p->nlcores) {
+		__atomic_store_n(&p->arrived, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&p->generation, gen + 1, __ATOMIC_RELEASE);
+		return;
+	}
+	while (__atomic_load_n(&p->generation, __ATOMIC_ACQUIRE) == gen)
+		rte_pause();
+}
+
+/* The table against the kernel, and (cdev) VmPin against the memsegs. */
+static void
+pchurn_check(struct pchurn *p, unsigned int cycle)
+{
+	struct iova_report r;
+	int64_t pinned;
+
+	p->checks++;
+	if (p->cdev) {
+		if (iova_table_check_pinned(&r, p->pagemap_fd, &pinned) != 0 &&
+				r.mismatches == 0) {
+			printf("pchurn: cycle %u: VmPin %" PRId64 " KiB, memsegs %" PRIu64 " KiB\n",
+				cycle, pinned / 1024, r.pinned_bytes / 1024);
+			p->bad++;
+		}
+	} else {
+		iova_table_check(&r, p->pagemap_fd, 0);
+		pinned = vm_pinned_bytes();
+	}
+	p->mismatches += r.mismatches;
+	p->bad += r.mismatches + (r.pages == 0);
+	if (pinned > p->prev_pinned)
+		p->pinned_kib += (pinned - p->prev_pinned) / 1024;
+	else
+		p->unpinned_kib += (p->prev_pinned - pinned) / 1024;
+	p->prev_pinned = pinned;
+}
+
+/* One lcore's reserve round: a memzone of every size, each checked. */
+static void
+pchurn_reserve(struct pchurn *p, unsigned int me)
+{
+	const struct rte_memzone **mz = p->l[me].mz;
+	char name[RTE_MEMZONE_NAMESIZE];
+	unsigned int s, try;
+
+	for (s = 0; s < RTE_DIM(zone_sizes); s++) {
+		snprintf(name, sizeof(name), "pchurn_%u_%u", me, s);
+		/* A secondary slow to answer the primary's memory sync
+		 * fails an allocation: retry.
+		 */
+		for (try = 0; try < 3; try++) {
+			mz[s] = rte_memzone_reserve(name, zone_sizes[s],
+				SOCKET_ID_ANY, 0);
+			if (mz[s] != NULL)
+				break;
+			printf("pchurn: lcore %u cannot reserve %" PRIu64 " bytes: %s%s\n",
+				me, zone_sizes[s], rte_strerror(rte_errno),
+				try < 2 ? ", retrying" : "");
+			p->l[me].retries++;
+			usleep(100000);
+		}
+		if (mz[s] == NULL) {
+			p->l[me].bad++;
+			continue;
+		}
+		p->l[me].bad += check_zone(mz[s],
+			rte_mem_virt2memseg_list(mz[s]->addr)->page_sz);
+		p->l[me].zones++;
+	}
+}
+
 static int
 pchurn_lcore(void *arg)
 {
-	struct pchurn_lcore *l = arg;
-	const struct rte_memzone *mz;
-	char name[RTE_MEMZONE_NAMESIZE];
-	unsigned int c, s;
+	struct pchurn *p = arg;
+	unsigned int me = rte_lcore_id(), c, s;
+	int main_lcore = me == rte_get_main_lcore();
 
-	for (c = 0; c < l->cycles; c++) {
-		for (s = 0; s < RTE_DIM(zone_sizes); s++) {
-			snprintf(name, sizeof(name), "pchurn_%u_%u",
-				rte_lcore_id(), s);
-			mz = rte_memzone_reserve(name, zone_sizes[s],
-				SOCKET_ID_ANY, 0);
-			if (mz == NULL) {
-				printf("pchurn: lcore %u cannot reserve %" PRIu64 " bytes: %s\n",
-					rte_lcore_id(), zone_sizes[s],
-					rte_strerror(rte_errno));
-				l->bad++;
-				continue;
-			}
-			l->bad += check_zone(mz,
-				rte_mem_virt2memseg_list(mz->addr)->page_sz);
-			rte_memzone_free(mz);
-			l->zones++;
+	for (c = 1; c <= p->cycles; c++) {
+		pchurn_reserve(p, me);
+		pchurn_barrier(p);
+		if (main_lcore) {
+			pchurn_check(p, c);
+			/* While every lcore holds its memzones. */
+			if (c == p->hotplug_cycle &&
+					hotplug_run(p->pagemap_fd, p->cdev) != 0)
+				p->bad++;
 		}
+		pchurn_barrier(p);
+		for (s = 0; s < RTE_DIM(zone_sizes); s++) {
+			rte_memzone_free(p->l[me].mz[s]);
+			p->l[me].mz[s] = NULL;
+		}
+		pchurn_barrier(p);
+		if (main_lcore) {
+			pchurn_check(p, c);
+			if (c % (p->cycles / 10 + 1) == 0 || c == p->cycles) {
+				printf("pchurn cycle %u/%u: %" PRIu64 " KiB pinned and %" PRIu64 " KiB unpinned so far, %" PRIu64 " mismatches\n",
+					c, p->cycles, p->pinned_kib,
+					p->unpinned_kib, p->mismatches);
+				fflush(stdout);
+			}
+		}
+		pchurn_barrier(p);
 	}
 	return 0;
 }
 
 int
-pchurn_run(unsigned int cycles, int pagemap_fd)
+pchurn_run(unsigned int cycles, int pagemap_fd, int cdev, int hotplug)
 {
-	struct pchurn_lcore l[RTE_MAX_LCORE] = { 0 };
-	uint64_t zones = 0, bad = 0;
-	unsigned int lcore, n = 0;
-	struct iova_report r;
-	int64_t baseline, pinned;
+	static struct pchurn p;
+	uint64_t zones = 0, retries = 0, bad;
+	unsigned int lcore;
+	int64_t baseline;
 
-	baseline = vm_pinned_bytes();
-	RTE_LCORE_FOREACH(lcore)
-		l[lcore].cycles = cycles;
-	RTE_LCORE_FOREACH_WORKER(lcore)
-		rte_eal_remote_launch(pchurn_lcore, &l[lcore], lcore);
-	pchurn_lcore(&l[rte_get_main_lcore()]);
+	memset(&p, 0, sizeof(p));
+	p.cycles = cycles;
+	p.hotplug_cycle = hotplug ? (cycles + 1) / 2 : 0;
+	p.nlcores = rte_lcore_count();
+	p.pagemap_fd = pagemap_fd;
+	p.cdev = cdev;
+	baseline = p.prev_pinned = vm_pinned_bytes();
+	rte_eal_mp_remote_launch(pchurn_lcore, &p, CALL_MAIN);
 	rte_eal_mp_wait_lcore();
+	bad = p.bad;
 	RTE_LCORE_FOREACH(lcore) {
-		zones += l[lcore].zones;
-		bad += l[lcore].bad;
-		n++;
+		zones += p.l[lcore].zones;
+		retries += p.l[lcore].retries;
+		bad += p.l[lcore].bad;
 	}
-	if (iova_table_check(&r, pagemap_fd, 0) != 0)
-		bad += r.mismatches + (r.pages == 0);
-	pinned = vm_pinned_bytes();
-	if (pinned != baseline)
-		bad++;
-	printf("pchurn: %u lcores x %u cycles, %" PRIu64 " memzones reserved and freed, VmPin baseline %" PRId64 " KiB end %" PRId64 " KiB, %" PRIu64 " errors\n",
-		n, cycles, zones, baseline / 1024, pinned / 1024, bad);
+	printf("pchurn: %u lcores x %u cycles, %" PRIu64 " memzones reserved and freed (%" PRIu64 " retried), %" PRIu64 " KiB pinned and %" PRIu64 " KiB unpinned, %" PRIu64 " table checks, %" PRIu64 " mismatches%s, VmPin baseline %" PRId64 " KiB end %" PRId64 " KiB, %" PRIu64 " errors\n",
+		p.nlcores, cycles, zones, retries, p.pinned_kib, p.unpinned_kib,
+		p.checks, p.mismatches,
+		hotplug ? ", a device hot-unplugged and re-probed mid-run" : "",
+		baseline / 1024, vm_pinned_bytes() / 1024, bad);
 	return bad == 0 ? 0 : -1;
 }
 

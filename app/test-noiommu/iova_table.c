@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 
 #include <rte_memory.h>
@@ -122,4 +123,24 @@ vm_pinned_bytes(void)
 			break;
 	fclose(f);
 	return kb < 0 ? -1 : kb * 1024;
+}
+
+int
+iova_table_check_pinned(struct iova_report *r, int pagemap_fd, int64_t *pinned)
+{
+	int64_t before, after = -1;
+	int tries, ret = 0;
+
+	for (tries = 0; tries < 20; tries++) {
+		before = vm_pinned_bytes();
+		ret = iova_table_check(r, pagemap_fd, 0);
+		after = vm_pinned_bytes();
+		if (before == after && after == (int64_t)r->pinned_bytes)
+			break;
+		usleep(1000);
+	}
+	*pinned = after;
+	if (ret == 0 && after != (int64_t)r->pinned_bytes)
+		ret = -1;
+	return ret;
 }

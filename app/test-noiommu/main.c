@@ -12,7 +12,11 @@
  * Commands run in order (default: check churn extmem):
  *   check          every memseg: IOVA == GET_PA (rte_mem_virt2phy)
  *   churn          reserve/free memzones for --cycles N (default 10) cycles
- *   pchurn         the same on every lcore at once
+ *   pchurn         the same on every lcore at once; after every reserve
+ *                  and every free round the table is checked and VmPin
+ *                  must equal the memseg total
+ *   soak           pchurn with the first port's device hot-unplugged and
+ *                  re-probed mid-run (the main lcore's share of a cycle)
  *   exhaust        reserve 1 MiB memzones until one is refused (hugepages
  *                  or RLIMIT_MEMLOCK run out): the table stays exact and
  *                  freeing them gives every page back
@@ -25,6 +29,9 @@
  *   ports          every port has received and sent packets (run it in a
  *                  secondary beside a forwarding primary: reading a port's
  *                  counters uses the device fd the primary passed over)
+ *   wait-secondaries
+ *                  (primary) wait until no secondary dpdk-test-noiommu is
+ *                  attached: the memory they allocate is the primary's
  *   init           print the EAL init time and the number of memsegs
  *   bench          time 2 MiB page alloc/free and PA lookups (run it
  *                  without -m, so that each allocation maps a page)
@@ -56,6 +63,7 @@
 
 #include <rte_dev.h>
 #include <rte_eal.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_string_fns.h>
 
@@ -167,8 +175,8 @@ kernel_rebind(const char *name)
 	return 0;
 }
 
-static int
-cmd_hotplug(int pagemap_fd, int cdev)
+int
+hotplug_run(int pagemap_fd, int cdev)
 {
 	char name[RTE_DEV_NAME_MAX_LEN];
 	struct rte_eth_dev_info info;
@@ -183,12 +191,24 @@ cmd_hotplug(int pagemap_fd, int cdev)
 	}
 	strlcpy(name, rte_dev_name(info.device), sizeof(name));
 	pin0 = vm_pinned_bytes();
-	if (rte_eth_dev_close(port) != 0 || rte_dev_remove(info.device) != 0) {
-		printf("hotplug: cannot remove %s\n", name);
+	ret = rte_eth_dev_close(port);
+	if (ret == 0)
+		ret = rte_dev_remove(info.device);
+	if (ret != 0) {
+		printf("hotplug: cannot remove %s: %s\n", name, strerror(-ret));
 		return -1;
 	}
-	pin_removed = vm_pinned_bytes();
-	ret |= iova_table_check(&r, pagemap_fd, 0);
+	/* Unpinning while pages stay in use would leave stale IOVAs. */
+	if (cdev) {
+		if (iova_table_check_pinned(&r, pagemap_fd, &pin_removed) != 0 &&
+				r.mismatches == 0)
+			printf("hotplug: FAIL VmPin %" PRId64 " KiB after the remove, memsegs %" PRIu64 " KiB\n",
+				pin_removed / 1024, r.pinned_bytes / 1024);
+		ret |= pin_removed != (int64_t)r.pinned_bytes || r.mismatches;
+	} else {
+		pin_removed = vm_pinned_bytes();
+		ret |= iova_table_check(&r, pagemap_fd, 0);
+	}
 	iova_report_print("hotplug: after remove", &r);
 	/* The backend keeps only the last attached device. */
 	if (cdev && rte_eth_dev_count_avail() > 0)
@@ -203,12 +223,47 @@ cmd_hotplug(int pagemap_fd, int cdev)
 	iova_report_print("hotplug: after probe", &r);
 	printf("hotplug: %s removed and probed again as port %u, VmPin %" PRId64 " -> %" PRId64 " -> %" PRId64 " KiB\n",
 		name, port, pin0 / 1024, pin_removed / 1024, pin_back / 1024);
-	/* Unpinning while pages stay in use would leave stale IOVAs. */
-	if (pin_removed != pin0) {
-		printf("hotplug: FAIL memory was unpinned by the remove\n");
-		ret = -1;
-	}
 	return ret;
+}
+
+/* Every test-noiommu process answers this, so a primary can count them. */
+#define PING_ACTION "test_noiommu_ping"
+
+static int
+ping_reply(const struct rte_mp_msg *msg, const void *peer)
+{
+	struct rte_mp_msg reply = { 0 };
+
+	strlcpy(reply.name, msg->name, sizeof(reply.name));
+	return rte_mp_reply(&reply, peer);
+}
+
+/*
+ * Keep the primary (and the memory it serves) alive until no secondary
+ * test-noiommu is attached any more, at most 10 minutes.
+ */
+static int
+cmd_wait_secondaries(void)
+{
+	struct timespec ts = { .tv_sec = 1 };
+	struct rte_mp_msg msg = { 0 };
+	struct rte_mp_reply reply;
+	int n, waited;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return 0;
+	strlcpy(msg.name, PING_ACTION, sizeof(msg.name));
+	for (waited = 0; waited < 600; waited++) {
+		if (rte_mp_request_sync(&msg, &reply, &ts) != 0)
+			return -1;
+		n = reply.nb_received;
+		free(reply.msgs);
+		if (n == 0)
+			return 0;
+		sleep(1);
+	}
+	printf("wait-secondaries: FAIL secondaries still attached after 10 minutes\n");
+	return -1;
 }
 
 /* Open fds of this process on /dev/iommu, and on VFIO nodes or devices. */
@@ -309,18 +364,22 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 	if (strcmp(cmd, "churn") == 0)
 		return churn_run(cycles, pagemap_fd);
 	if (strcmp(cmd, "pchurn") == 0)
-		return pchurn_run(cycles, pagemap_fd);
+		return pchurn_run(cycles, pagemap_fd, cdev, 0);
+	if (strcmp(cmd, "soak") == 0)
+		return pchurn_run(cycles, pagemap_fd, cdev, 1);
 	if (strcmp(cmd, "exhaust") == 0)
 		return exhaust_run(pagemap_fd);
 	if (strcmp(cmd, "extmem") == 0)
 		return extmem_run(pagemap_fd, cdev);
 	if (strcmp(cmd, "hotplug") == 0)
-		return cmd_hotplug(pagemap_fd, cdev);
+		return hotplug_run(pagemap_fd, cdev);
 	if (strcmp(cmd, "ports") == 0)
 		return cmd_ports();
+	if (strcmp(cmd, "wait-secondaries") == 0)
+		return cmd_wait_secondaries();
 	if (strcmp(cmd, "dump") == 0 && dump_path != NULL)
 		return cmd_dump(dump_path);
-	printf("unknown command '%s' (check, churn, pchurn, exhaust, extmem, hotplug, ports, init, bench, dump FILE)\n", cmd);
+	printf("unknown command '%s' (check, churn, pchurn, soak, exhaust, extmem, hotplug, ports, wait-secondaries, init, bench, dump FILE)\n", cmd);
 	return -1;
 }
 
@@ -360,6 +419,9 @@ main(int argc, char **argv)
 	}
 	argc -= n;
 	argv += n;
+	if (rte_mp_action_register(PING_ACTION, ping_reply) != 0 &&
+			rte_errno != ENOTSUP)
+		failed++;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--pagemap") == 0) {

@@ -29,6 +29,13 @@ int iova_table_dump(const char *path);
 
 /* Pinned memory of this process (VmPin of /proc/self/status), in bytes. */
 int64_t vm_pinned_bytes(void);
+/*
+ * iova_table_check(), and VmPin (stored in *pinned) must equal the pinned
+ * memseg total. A secondary may allocate through this process meanwhile:
+ * VmPin is read on both sides of the walk, retried while it moves.
+ */
+int iova_table_check_pinned(struct iova_report *r, int pagemap_fd,
+		int64_t *pinned);
 
 /* /proc/PID/pagemap: open (-errno on failure) and translate a VA. */
 int pagemap_open(pid_t pid);
@@ -37,8 +44,14 @@ uint64_t pagemap_pa(int fd, uint64_t va);
 int pagemap_check_dump(pid_t pid, const char *path);
 
 int churn_run(unsigned int cycles, int pagemap_fd);
-/* churn on every lcore at once (memzones of each size, reserved and freed). */
-int pchurn_run(unsigned int cycles, int pagemap_fd);
+/*
+ * churn on every lcore at once (memzones of each size, reserved and freed),
+ * the table and VmPin checked after each step; with hotplug, the first
+ * port's device is removed and probed again mid-run.
+ */
+int pchurn_run(unsigned int cycles, int pagemap_fd, int cdev, int hotplug);
+/* Remove the first port's device and probe it again (the hotplug command). */
+int hotplug_run(int pagemap_fd, int cdev);
 /* Reserve memzones until refused; the table stays exact, all is freed. */
 int exhaust_run(int pagemap_fd);
 /* cdev: also two devices on one buffer, and a heap from virt2iova. */

@@ -1,0 +1,12 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The long reliability runs, whose short forms are in the test command:
+# 1000 cycles of two-lcore memory churn with a secondary allocating and a
+# device hot-unplugged mid-run, 200 SIGKILLs of testpmd, 100 of a primary
+# with a secondary attached (rows of devtools/vm-soak.tsv). About 40
+# minutes here. Usage: devtools/soak.sh [RE]; output as run-tests.sh.
+set -euo pipefail
+dev=$(cd "$(dirname "$0")" && pwd)
+export VM_SCENARIOS=$dev/vm-soak.tsv
+export VM_TIMEOUT=${VM_TIMEOUT:-3600}
+exec "$dev/run-tests.sh" "$@"
