@@ -7,7 +7,8 @@
 # patches/series is applied to the few existing files the project hooks.
 # Only files whose content changed are touched, so ninja rebuilds in seconds.
 # Prints the build directory on stdout. DPDK_LINK=shared builds shared
-# libraries with the driver SDK headers, for an installed DPDK.
+# libraries with the driver SDK headers, for an installed DPDK;
+# DPDK_SANITIZE=1 the static build with ASan and UBSan.
 set -euo pipefail
 source "$(dirname "$0")/noiommu-common.sh"
 
@@ -104,6 +105,13 @@ if [ "$link" = shared ]; then
 	meson_opts=("${meson_opts[@]/,test-noiommu/}")
 	meson_opts=("${meson_opts[@]/-Dtests=true/-Dtests=false}")
 	meson_opts+=(-Denable_driver_sdk=true "--prefix=$NOIOMMU_CACHE/dpdk/prefix")
+fi
+# DPDK_SANITIZE=1: the static build with ASan and UBSan, in its own
+# directory, for the sanitizer rows (noiommu.sanitized=1).
+if [ "${DPDK_SANITIZE:-0}" = 1 ]; then
+	[ "$link" = static ] || die "DPDK_SANITIZE=1 is for the static build"
+	build=$NOIOMMU_CACHE/dpdk/build-sanitize
+	meson_opts+=(-Db_sanitize=address,undefined -Db_lundef=false)
 fi
 opts_key=$(printf '%s\n' "${meson_opts[@]}" | sha256sum | cut -c1-12)
 if [ "$(cat "$build/.noiommu-opts" 2>/dev/null)" != "$opts_key" ]; then

@@ -94,7 +94,13 @@ EOF
 mkdir -p "$(dirname "$out")"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -6 > "$out.tmp"
 mv "$out.tmp" "$out"
-# Keep the three newest images.
-ls -t "$NOIOMMU_CACHE"/initramfs/*.cpio.gz | tail -n +4 | xargs -r rm -f
+# Keep the four newest images (the normal and the sanitizer build alternate),
+# and drop the combined images (image+overlay) of images gone.
+ls -t "$NOIOMMU_CACHE"/initramfs/????????????????.cpio.gz | tail -n +5 | xargs -r rm -f
+for c in "$NOIOMMU_CACHE"/initramfs/*+*.cpio.gz; do
+	[ -e "$c" ] || continue
+	base=${c##*/}
+	[ -f "$NOIOMMU_CACHE/initramfs/${base%%+*}.cpio.gz" ] || rm -f "$c"
+done
 log "initramfs: $out ($(du -h "$out" | cut -f1))"
 echo "$out"

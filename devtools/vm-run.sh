@@ -84,6 +84,11 @@ if [ -z "$initrd" ]; then
 	initrd=$("$NOIOMMU_TOP/devtools/build-initramfs.sh" "$NOIOMMU_CACHE/dpdk/build")
 fi
 [ -f "$initrd" ] || die "initramfs $initrd missing"
+# Rows of the ASan + UBSan build: its own image.
+if [[ " $kargs " == *" noiommu.sanitized=1 "* ]]; then
+	initrd=$("$NOIOMMU_TOP/devtools/build-initramfs.sh" \
+		"$(DPDK_SANITIZE=1 "$NOIOMMU_TOP/devtools/build-dpdk.sh")")
+fi
 case $kernel in
 debian-*)
 	# Debian's own kernel: its modules go in a second cpio archive,

@@ -14,6 +14,8 @@ import sys
 BACKEND_ERROR = re.compile(r"IOMMU_IOAS_\w+ of .* failed|^EAL: --vfio-cdev: |no physical address for", re.M)
 # A kernel complaint fails every row, whatever it expects.
 KERNEL_TROUBLE = re.compile(r"^\[ *[0-9.]+\] (WARNING:|BUG:|Oops|Kernel panic|general protection fault)", re.M)
+# A sanitizer report (ASan, UBSan, LSan) in the output of any row.
+SANITIZER_REPORT = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error: |SUMMARY: \w+Sanitizer", re.M)
 SHIM_NOTICE = re.compile(r"^deny-pagemap: .* opened$", re.M)
 BEGIN = "=== noiommu: output begin ==="
 END = "=== noiommu: output end ==="
@@ -149,6 +151,9 @@ def main():
                     if not capture.get("ok"):
                         problems.append("capture: %s" % capture.get("first_problem"))
                     problems += capture_count_problems(capture, ports)
+    m = SANITIZER_REPORT.search(output)
+    if m:
+        problems.append("sanitizer: %s" % output[m.start():].split("\n", 1)[0][:120])
     m = KERNEL_TROUBLE.search(console)
     if m:
         problems.append("guest kernel: %s" % console[m.start():].split("\n", 1)[0][:120])

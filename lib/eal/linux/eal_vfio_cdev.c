@@ -2,6 +2,7 @@
  * Copyright(c) 2026 The DPDK no-IOMMU cdev authors
  */
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <vfio_cdev_driver.h>
 
 #include "eal_internal_cfg.h"
+#include "eal_memcfg.h"
 #include "eal_private.h"
 #include "eal_vfio_cdev.h"
 
@@ -30,7 +32,55 @@ static const struct rte_vfio_cdev_ops *cdev_ops;
 int
 rte_vfio_cdev_requested(void)
 {
-	return eal_get_internal_configuration()->vfio_cdev;
+	return eal_get_internal_configuration()->vfio_cdev == EAL_VFIO_CDEV_ON;
+}
+
+int
+eal_vfio_cdev_parse_arg(struct internal_config *cfg, const char *arg)
+{
+	if (arg == NULL || strcmp(arg, "on") == 0)
+		cfg->vfio_cdev = EAL_VFIO_CDEV_ON;
+	else if (strcmp(arg, "off") == 0)
+		cfg->vfio_cdev = EAL_VFIO_CDEV_OFF;
+	else
+		return -1;
+	return 0;
+}
+
+/* Is there a no-IOMMU cdev node in /dev/vfio/devices? */
+static int
+noiommu_cdev_present(void)
+{
+	struct dirent *e;
+	int found = 0;
+	DIR *dir;
+
+	dir = opendir("/dev/vfio/devices");
+	if (dir == NULL)
+		return 0;
+	while (!found && (e = readdir(dir)) != NULL)
+		found = strncmp(e->d_name, "noiommu-vfio", 12) == 0;
+	closedir(dir);
+	return found;
+}
+
+void
+eal_vfio_cdev_select(struct internal_config *cfg)
+{
+	struct rte_mem_config *mcfg = rte_eal_get_configuration()->mem_config;
+
+	if (cfg->vfio_cdev != EAL_VFIO_CDEV_AUTO ||
+			rte_eal_process_type() != RTE_PROC_PRIMARY || cfg->no_pci)
+		return;
+	/* Options the backend refuses keep the group path. */
+	if (cfg->iova_mode == RTE_IOVA_VA ||
+			(cfg->legacy_mem && !cfg->no_hugetlbfs))
+		return;
+	if (access("/dev/vfio/vfio", F_OK) == 0 || !noiommu_cdev_present())
+		return;
+	cfg->vfio_cdev = EAL_VFIO_CDEV_ON;
+	mcfg->vfio_cdev = EAL_VFIO_CDEV_ON;
+	RTE_LOG(NOTICE, EAL, "using --vfio-cdev: the kernel has no VFIO group interface (/dev/vfio/vfio) but no-IOMMU devices in /dev/vfio/devices; --vfio-cdev=off keeps the group path\n");
 }
 
 /*
@@ -77,7 +127,7 @@ rte_vfio_cdev_ops_unregister(void)
 int
 eal_vfio_cdev_check_options(const struct internal_config *cfg)
 {
-	if (!cfg->vfio_cdev)
+	if (cfg->vfio_cdev != EAL_VFIO_CDEV_ON)
 		return 0;
 	if (cfg->iova_mode == RTE_IOVA_VA) {
 		RTE_LOG(ERR, EAL, "--vfio-cdev cannot use --iova-mode=va: devices without an IOMMU DMA to physical addresses; drop the option or use --iova-mode=pa\n");

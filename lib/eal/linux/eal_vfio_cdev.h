@@ -21,6 +21,15 @@ struct vfio_device_info;
 
 /* Reject options the backend cannot honour; -1 after logging why. */
 int eal_vfio_cdev_check_options(const struct internal_config *cfg);
+/* --vfio-cdev[=on|off]: 0, or -1 for another argument. */
+int eal_vfio_cdev_parse_arg(struct internal_config *cfg, const char *arg);
+/*
+ * Without --vfio-cdev (auto), a primary uses the backend when the kernel has
+ * no VFIO group interface but no-IOMMU cdev nodes (the group path cannot
+ * start there), saying so in one line. Called once the process type is
+ * known, before the bus scan.
+ */
+void eal_vfio_cdev_select(struct internal_config *cfg);
 
 /* Non-zero once the vfio_cdev bus installed its backend (bus scan). */
 int eal_vfio_cdev_ready(void);
