@@ -70,6 +70,10 @@ else
 fi
 rm -rf "$tmp"
 
+# The style gate: DPDK's checkpatches.sh and check-git-log.sh.
+out=$("$dev/check-style.sh" 2>&1) &&
+	result PASS host:style -- "$out" || result FAIL host:style -- "$(tr '\n' ' ' <<< "$out")"
+
 # The out-of-tree build (root meson.build) against the installed shared
 # DPDK: the bus loads as a plugin with -d and runs its scan; without it EAL
 # names the missing plugin. (The host has no no-IOMMU devices: both runs

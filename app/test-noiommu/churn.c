@@ -79,7 +79,8 @@ check_zone(const struct rte_memzone *mz, uint64_t page_sz)
 		want = ms->iova + (va - (char *)ms->addr);
 		got = rte_mem_virt2phy(va);
 		if (want != got || (off == 0 && mz->iova != want)) {
-			printf("  MISMATCH memzone %s page %p: memseg iova 0x%" PRIx64 ", kernel 0x%" PRIx64 ", mz iova 0x%" PRIx64 "\n",
+			printf("  MISMATCH memzone %s page %p: memseg iova 0x%" PRIx64
+				", kernel 0x%" PRIx64 ", mz iova 0x%" PRIx64 "\n",
 				mz->name, va, want, got, mz->iova);
 			bad++;
 		}
@@ -115,7 +116,8 @@ churn_run(unsigned int cycles, int pagemap_fd)
 				mz[n] = rte_memzone_reserve(name, zone_sizes[s],
 					SOCKET_ID_ANY, memzone_flag(ps.sz[p]));
 				if (mz[n] == NULL) {
-					printf("churn: cannot reserve %" PRIu64 " bytes on %" PRIu64 " KiB pages: %s\n",
+					printf("churn: cannot reserve %" PRIu64 " bytes on %" PRIu64
+						" KiB pages: %s\n",
 						zone_sizes[s], ps.sz[p] / 1024,
 						rte_strerror(rte_errno));
 					bad++;
@@ -136,15 +138,18 @@ churn_run(unsigned int cycles, int pagemap_fd)
 		/* Freed pages must be unpinned before they go back. */
 		pinned = vm_pinned_bytes();
 		if (pinned != baseline) {
-			printf("churn: VmPin %" PRId64 " KiB after freeing, baseline %" PRId64 " KiB\n",
+			printf("churn: VmPin %" PRId64 " KiB after freeing, baseline %" PRId64
+				" KiB\n",
 				pinned / 1024, baseline / 1024);
 			bad++;
 		}
-		printf("churn cycle %u/%u: %" PRIu64 " pages in table, VmPin peak %" PRId64 " KiB, after free %" PRId64 " KiB, errors %" PRIu64 "\n",
+		printf("churn cycle %u/%u: %" PRIu64 " pages in table, VmPin peak %" PRId64
+			" KiB, after free %" PRId64 " KiB, errors %" PRIu64 "\n",
 			c, cycles, r.pages, peak / 1024, pinned / 1024, bad);
 		fflush(stdout);
 	}
-	printf("churn: %u cycles, %" PRIu64 " page checks, VmPin baseline %" PRId64 " KiB peak %" PRId64 " KiB end %" PRId64 " KiB, %" PRIu64 " errors\n",
+	printf("churn: %u cycles, %" PRIu64 " page checks, VmPin baseline %" PRId64
+		" KiB peak %" PRId64 " KiB end %" PRId64 " KiB, %" PRIu64 " errors\n",
 		cycles, checked, baseline / 1024, peak / 1024,
 		vm_pinned_bytes() / 1024, bad);
 	return bad == 0 ? 0 : -1;
@@ -278,7 +283,8 @@ pchurn_lcore(void *arg)
 		if (main_lcore) {
 			pchurn_check(p, c);
 			if (c % (p->cycles / 10 + 1) == 0 || c == p->cycles) {
-				printf("pchurn cycle %u/%u: %" PRIu64 " KiB pinned and %" PRIu64 " KiB unpinned so far, %" PRIu64 " mismatches\n",
+				printf("pchurn cycle %u/%u: %" PRIu64 " KiB pinned and %" PRIu64
+					" KiB unpinned so far, %" PRIu64 " mismatches\n",
 					c, p->cycles, p->pinned_kib,
 					p->unpinned_kib, p->mismatches);
 				fflush(stdout);
@@ -312,7 +318,10 @@ pchurn_run(unsigned int cycles, int pagemap_fd, int cdev, int hotplug)
 		retries += p.l[lcore].retries;
 		bad += p.l[lcore].bad;
 	}
-	printf("pchurn: %u lcores x %u cycles, %" PRIu64 " memzones reserved and freed (%" PRIu64 " retried), %" PRIu64 " KiB pinned and %" PRIu64 " KiB unpinned, %" PRIu64 " table checks, %" PRIu64 " mismatches%s, VmPin baseline %" PRId64 " KiB end %" PRId64 " KiB, %" PRIu64 " errors\n",
+	printf("pchurn: %u lcores x %u cycles, %" PRIu64 " memzones reserved and freed (%" PRIu64
+		" retried), %" PRIu64 " KiB pinned and %" PRIu64 " KiB unpinned, %" PRIu64
+		" table checks, %" PRIu64 " mismatches%s, VmPin baseline %" PRId64
+		" KiB end %" PRId64 " KiB, %" PRIu64 " errors\n",
 		p.nlcores, cycles, zones, retries, p.pinned_kib, p.unpinned_kib,
 		p.checks, p.mismatches,
 		hotplug ? ", a device hot-unplugged and re-probed mid-run" : "",

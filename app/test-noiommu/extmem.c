@@ -44,7 +44,8 @@ check_pages(void *addr, size_t len, size_t pgsz, int pagemap_fd)
 				(pagemap_fd >= 0 && pagemap_pa(pagemap_fd,
 					(uintptr_t)addr + off) != pa)) {
 			if (bad++ < 5)
-				printf("  MISMATCH extmem page %p: memseg iova 0x%" PRIx64 ", kernel 0x%" PRIx64 "\n",
+				printf("  MISMATCH extmem page %p: memseg iova 0x%" PRIx64
+					", kernel 0x%" PRIx64 "\n",
 					(char *)addr + off,
 					ms ? ms->iova : RTE_BAD_IOVA, pa);
 		}
@@ -92,12 +93,14 @@ one_buffer(const char *what, struct rte_device *dev, size_t len, size_t pgsz,
 	/* Pinning happens in cdev mode only; then it must match exactly. */
 	if (pin_mapped != pin0 && (pin_mapped - pin0 != (int64_t)len ||
 			pin_unmapped != pin0)) {
-		printf("extmem %s: VmPin %" PRId64 " -> %" PRId64 " -> %" PRId64 " KiB, expected +%zu KiB while mapped\n",
+		printf("extmem %s: VmPin %" PRId64 " -> %" PRId64 " -> %" PRId64
+			" KiB, expected +%zu KiB while mapped\n",
 			what, pin0 / 1024, pin_mapped / 1024,
 			pin_unmapped / 1024, len >> 10);
 		bad++;
 	}
-	printf("extmem %s: %zu KiB in %zu KiB pages, VmPin +%" PRId64 " KiB mapped, +%" PRId64 " KiB after unmap, %" PRIu64 " errors\n",
+	printf("extmem %s: %zu KiB in %zu KiB pages, VmPin +%" PRId64 " KiB mapped, +%" PRId64
+		" KiB after unmap, %" PRIu64 " errors\n",
 		what, len >> 10, pgsz >> 10, (pin_mapped - pin0) / 1024,
 		(pin_unmapped - pin0) / 1024, bad);
 unregister:
@@ -151,12 +154,14 @@ two_devices(struct rte_device *first, struct rte_device *second,
 	pin_none = vm_pinned_bytes();
 	if (pin_both - pin0 != (int64_t)len || pin_one != pin_both ||
 			pin_none != pin0) {
-		printf("extmem two devices: VmPin +%" PRId64 " KiB both, +%" PRId64 " KiB one, +%" PRId64 " KiB none; expected +%zu, +%zu, +0\n",
+		printf("extmem two devices: VmPin +%" PRId64 " KiB both, +%" PRId64
+			" KiB one, +%" PRId64 " KiB none; expected +%zu, +%zu, +0\n",
 			(pin_both - pin0) / 1024, (pin_one - pin0) / 1024,
 			(pin_none - pin0) / 1024, len >> 10, len >> 10);
 		bad++;
 	}
-	printf("extmem two devices (%s then %s unmapped): VmPin +%" PRId64 " -> +%" PRId64 " -> +%" PRId64 " KiB, %" PRIu64 " errors\n",
+	printf("extmem two devices (%s then %s unmapped): VmPin +%" PRId64 " -> +%" PRId64
+		" -> +%" PRId64 " KiB, %" PRIu64 " errors\n",
 		rte_dev_name(first), rte_dev_name(second),
 		(pin_both - pin0) / 1024, (pin_one - pin0) / 1024,
 		(pin_none - pin0) / 1024, bad);
@@ -233,12 +238,14 @@ heap_from_virt2iova(int pagemap_fd)
 	pin_removed = vm_pinned_bytes();
 	/* Pinned on demand, released when the memory leaves the heap. */
 	if (pin_added - pin0 != (int64_t)len || pin_removed != pin0) {
-		printf("extmem heap: VmPin +%" PRId64 " KiB in the heap, +%" PRId64 " KiB after removal; expected +%zu and +0\n",
+		printf("extmem heap: VmPin +%" PRId64 " KiB in the heap, +%" PRId64
+			" KiB after removal; expected +%zu and +0\n",
 			(pin_added - pin0) / 1024, (pin_removed - pin0) / 1024,
 			len >> 10);
 		bad++;
 	}
-	printf("extmem heap from rte_mem_virt2iova: %u pages, VmPin +%" PRId64 " KiB -> +%" PRId64 " KiB after removal, %" PRIu64 " errors\n",
+	printf("extmem heap from rte_mem_virt2iova: %u pages, VmPin +%" PRId64 " KiB -> +%" PRId64
+		" KiB after removal, %" PRIu64 " errors\n",
 		n, (pin_added - pin0) / 1024, (pin_removed - pin0) / 1024, bad);
 	rte_malloc_heap_destroy("noiommu_xmem");
 	munmap(addr, len);

@@ -75,7 +75,8 @@ iova_table_check(struct iova_report *r, int pagemap_fd, int verbose)
 void
 iova_report_print(const char *what, const struct iova_report *r)
 {
-	printf("%s: %" PRIu64 " pages (%" PRIu64 " MiB) checked, %" PRIu64 " IOVA-contiguous runs, %" PRIu64 " mismatches",
+	printf("%s: %" PRIu64 " pages (%" PRIu64 " MiB) checked, %" PRIu64
+		" IOVA-contiguous runs, %" PRIu64 " mismatches",
 		what, r->pages, r->bytes >> 20, r->runs, r->mismatches);
 	if (r->pagemap_checked != 0)
 		printf(", %" PRIu64 " also against pagemap",
@@ -112,14 +113,14 @@ int64_t
 vm_pinned_bytes(void)
 {
 	char line[256];
-	long long kb = -1;
+	int64_t kb = -1;
 	FILE *f;
 
 	f = fopen("/proc/self/status", "r");
 	if (f == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmPin: %lld kB", &kb) == 1)
+		if (sscanf(line, "VmPin: %" SCNd64 " kB", &kb) == 1)
 			break;
 	fclose(f);
 	return kb < 0 ? -1 : kb * 1024;

@@ -119,7 +119,8 @@ cmd_ports(void)
 			ret = -1;
 			continue;
 		}
-		printf("ports: port %u rx %" PRIu64 " tx %" PRIu64 " rx errors %" PRIu64 " tx errors %" PRIu64 "\n",
+		printf("ports: port %u rx %" PRIu64 " tx %" PRIu64 " rx errors %" PRIu64
+			" tx errors %" PRIu64 "\n",
 			port, st.ipackets, st.opackets, st.ierrors, st.oerrors);
 		if (st.ipackets == 0 || st.opackets == 0 ||
 				st.ierrors != 0 || st.oerrors != 0)
@@ -202,7 +203,8 @@ hotplug_run(int pagemap_fd, int cdev)
 	if (cdev) {
 		if (iova_table_check_pinned(&r, pagemap_fd, &pin_removed) != 0 &&
 				r.mismatches == 0)
-			printf("hotplug: FAIL VmPin %" PRId64 " KiB after the remove, memsegs %" PRIu64 " KiB\n",
+			printf("hotplug: FAIL VmPin %" PRId64
+				" KiB after the remove, memsegs %" PRIu64 " KiB\n",
 				pin_removed / 1024, r.pinned_bytes / 1024);
 		ret |= pin_removed != (int64_t)r.pinned_bytes || r.mismatches;
 	} else {
@@ -221,7 +223,8 @@ hotplug_run(int pagemap_fd, int cdev)
 	pin_back = vm_pinned_bytes();
 	ret |= iova_table_check(&r, pagemap_fd, 0);
 	iova_report_print("hotplug: after probe", &r);
-	printf("hotplug: %s removed and probed again as port %u, VmPin %" PRId64 " -> %" PRId64 " -> %" PRId64 " KiB\n",
+	printf("hotplug: %s removed and probed again as port %u, VmPin %" PRId64 " -> %" PRId64
+		" -> %" PRId64 " KiB\n",
 		name, port, pin0 / 1024, pin_removed / 1024, pin_back / 1024);
 	return ret;
 }
@@ -379,14 +382,15 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return cmd_wait_secondaries();
 	if (strcmp(cmd, "dump") == 0 && dump_path != NULL)
 		return cmd_dump(dump_path);
-	printf("unknown command '%s' (check, churn, pchurn, soak, exhaust, extmem, hotplug, ports, wait-secondaries, init, bench, dump FILE)\n", cmd);
+	printf("unknown command '%s' (check, churn, pchurn, soak, exhaust, extmem, hotplug, ports, wait-secondaries, init, bench, dump FILE)\n",
+		cmd);
 	return -1;
 }
 
 int
 main(int argc, char **argv)
 {
-	static const char *default_cmds[] = { "check", "churn", "extmem" };
+	static const char * const default_cmds[] = { "check", "churn", "extmem" };
 	const char *cmds[16], *dump_path = NULL;
 	char bound_before[512];
 	unsigned int cycles = 10, ncmds = 0, c;

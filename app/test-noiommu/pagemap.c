@@ -72,13 +72,15 @@ pagemap_check_dump(pid_t pid, const char *path)
 			no_pfn++;
 		} else if (pa != iova) {
 			if (bad++ < 10)
-				printf("pagemap: va 0x%" PRIx64 " iova 0x%" PRIx64 " but pagemap pa 0x%" PRIx64 "\n",
+				printf("pagemap: va 0x%" PRIx64 " iova 0x%" PRIx64
+					" but pagemap pa 0x%" PRIx64 "\n",
 					va, iova, pa);
 		}
 	}
 	fclose(f);
 	close(fd);
-	printf("pagemap check of pid %d: %" PRIu64 " pages, %" PRIu64 " mismatches, %" PRIu64 " without PFN\n",
+	printf("pagemap check of pid %d: %" PRIu64 " pages, %" PRIu64 " mismatches, %" PRIu64
+		" without PFN\n",
 		(int)pid, pages, bad, no_pfn);
 	if (no_pfn != 0)
 		fprintf(stderr, "pagemap: PFNs missing: the checker needs CAP_SYS_ADMIN\n");

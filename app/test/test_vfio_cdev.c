@@ -108,18 +108,18 @@ test_runtime_alloc_is_pinned(void)
 }
 
 /* VmPin of /proc/self/status in KiB, -1 if unknown. */
-static long
+static int64_t
 vm_pinned_kb(void)
 {
 	char line[128];
-	long kb = -1;
+	int64_t kb = -1;
 	FILE *f;
 
 	f = fopen("/proc/self/status", "r");
 	if (f == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+		if (sscanf(line, "VmPin: %" SCNd64 " kB", &kb) == 1)
 			break;
 	fclose(f);
 	return kb;
@@ -129,7 +129,7 @@ static int
 test_unpinned_memory_pinned_on_demand(void)
 {
 	size_t pgsz = rte_mem_page_size();
-	long pin0, pin1, pin2;
+	int64_t pin0, pin1, pin2;
 	phys_addr_t pa, pa2, other;
 	char *buf;
 
@@ -147,7 +147,7 @@ test_unpinned_memory_pinned_on_demand(void)
 	TEST_ASSERT(pa != RTE_BAD_IOVA, "no PA for anonymous memory");
 	TEST_ASSERT_EQUAL(pa % pgsz, 100u, "PA lost the offset in the page");
 	TEST_ASSERT_EQUAL(pa2, pa + 100, "two queries of one page disagree");
-	TEST_ASSERT_EQUAL(pin1 - pin0, (long)(pgsz >> 10),
+	TEST_ASSERT_EQUAL(pin1 - pin0, (int64_t)(pgsz >> 10),
 		"the queried page was not pinned");
 	TEST_ASSERT_EQUAL(pin2, pin1, "a pinned page was pinned again");
 	TEST_ASSERT(other != RTE_BAD_IOVA &&
@@ -161,7 +161,7 @@ test_remapped_memory_gets_new_pa(void)
 {
 	size_t pgsz = rte_mem_page_size();
 	phys_addr_t before, after;
-	long pin0, pin1;
+	int64_t pin0, pin1;
 	char *buf, *again;
 
 	/*

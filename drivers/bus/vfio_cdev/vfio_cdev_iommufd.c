@@ -88,7 +88,9 @@ vfio_cdev_ioas_map_at(const struct vfio_cdev_iommufd *ctx, uint64_t va,
 			rl.rlim_cur != RLIM_INFINITY) {
 		/* EAL retries allocations: say it once, loudly. */
 		if (!memlock_reported++)
-			VFIO_CDEV_LOG(ERR, "cannot pin %" PRIu64 " KiB at 0x%" PRIx64 ": RLIMIT_MEMLOCK (%" PRIu64 " KiB) is too small; raise it (ulimit -l) or grant CAP_IPC_LOCK",
+			VFIO_CDEV_LOG(ERR, "cannot pin %" PRIu64 " KiB at 0x%" PRIx64
+				": RLIMIT_MEMLOCK (%" PRIu64
+				" KiB) is too small; raise it (ulimit -l) or grant CAP_IPC_LOCK",
 				len >> 10, va, (uint64_t)rl.rlim_cur >> 10);
 	} else {
 		VFIO_CDEV_LOG(ERR, "IOMMU_IOAS_MAP of %" PRIu64 " KiB at 0x%" PRIx64 " failed: %s",
@@ -169,7 +171,8 @@ vfio_cdev_ioas_check_get_pa(const struct vfio_cdev_iommufd *ctx)
 		VFIO_CDEV_LOG(ERR, "the kernel has no IOMMU_IOAS_NOIOMMU_GET_PA: Linux 7.3 or newer is needed");
 		break;
 	case -EOPNOTSUPP:
-		VFIO_CDEV_LOG(ERR, "the kernel answers no physical addresses: it needs CONFIG_VFIO_NOIOMMU=y with CONFIG_VFIO_DEVICE_CDEV=y (IOMMUFD_NOIOMMU)");
+		VFIO_CDEV_LOG(ERR, "the kernel answers no physical addresses: "
+			"it needs CONFIG_VFIO_NOIOMMU=y with CONFIG_VFIO_DEVICE_CDEV=y (IOMMUFD_NOIOMMU)");
 		break;
 	case -EPERM:
 		VFIO_CDEV_LOG(ERR, "IOMMU_IOAS_NOIOMMU_GET_PA needs CAP_SYS_RAWIO: run as root or grant the capability");

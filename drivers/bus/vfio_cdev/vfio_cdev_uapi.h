@@ -16,7 +16,7 @@
 #include <linux/ioctl.h>
 #include <linux/vfio.h>
 
-#if __has_include(<linux/iommufd.h>)
+#ifdef VFIO_CDEV_HAVE_IOMMUFD_H
 #include <linux/iommufd.h>
 #endif
 
@@ -41,7 +41,7 @@ struct iommu_ioas_map {
 	__u32 size;
 	__u32 flags;
 	__u32 ioas_id;
-	__u32 __reserved;
+	__u32 reserved;
 	__aligned_u64 user_va;
 	__aligned_u64 length;
 	__aligned_u64 iova;
@@ -64,7 +64,7 @@ struct iommu_ioas_noiommu_get_pa {
 	__u32 size;
 	__u32 flags;
 	__u32 ioas_id;
-	__u32 __reserved;
+	__u32 reserved;
 	__aligned_u64 iova;
 	__aligned_u64 length;
 	__aligned_u64 out_phys;

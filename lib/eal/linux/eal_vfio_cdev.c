@@ -150,10 +150,14 @@ eal_vfio_cdev_ready(void)
 const char *
 eal_vfio_cdev_not_ready_reason(void)
 {
+	static const char not_loaded[] =
+		"--vfio-cdev: the vfio_cdev bus is not loaded: with a shared build, "
+		"load librte_bus_vfio_cdev.so with -d or install it in the plugin directory";
+	static const char no_device[] =
+		"--vfio-cdev: no device attached to an iommufd, see the bus.vfio_cdev errors above";
+
 	/* In a shared build the bus is a plugin like any driver. */
-	if (rte_bus_find_by_name("vfio_cdev") == NULL)
-		return "--vfio-cdev: the vfio_cdev bus is not loaded: with a shared build, load librte_bus_vfio_cdev.so with -d or install it in the plugin directory";
-	return "--vfio-cdev: no device attached to an iommufd, see the bus.vfio_cdev errors above";
+	return rte_bus_find_by_name("vfio_cdev") == NULL ? not_loaded : no_device;
 }
 
 /* Pins of a secondary would outlive it in the primary's IOAS. */
@@ -356,10 +360,12 @@ dma_map(const char *owner, uint64_t vaddr, uint64_t iova, uint64_t len)
 	}
 	ret = cdev_ops->dma_map(owner, vaddr, len);
 	if (ret == -EEXIST)
-		RTE_LOG(ERR, EAL, "--vfio-cdev: DMA map of 0x%" PRIx64 " (%" PRIu64 " bytes) for %s overlaps one made before: unmap that first\n",
+		RTE_LOG(ERR, EAL, "--vfio-cdev: DMA map of 0x%" PRIx64 " (%" PRIu64
+			" bytes) for %s overlaps one made before: unmap that first\n",
 			vaddr, len, owner);
 	else if (ret == -EINVAL)
-		RTE_LOG(ERR, EAL, "--vfio-cdev: DMA map of 0x%" PRIx64 " (%" PRIu64 " bytes) for %s is not 4 KiB aligned\n",
+		RTE_LOG(ERR, EAL, "--vfio-cdev: DMA map of 0x%" PRIx64 " (%" PRIu64
+			" bytes) for %s is not 4 KiB aligned\n",
 			vaddr, len, owner);
 	if (ret != 0) {
 		rte_errno = -ret;
@@ -368,7 +374,8 @@ dma_map(const char *owner, uint64_t vaddr, uint64_t iova, uint64_t len)
 	/* Without an IOMMU the device sees physical addresses only. */
 	if (iova != 0 && iova != RTE_BAD_IOVA &&
 			(get_pa(vaddr, &pa) != 0 || pa != iova)) {
-		RTE_LOG(ERR, EAL, "--vfio-cdev: IOVA 0x%" PRIx64 " given for 0x%" PRIx64 " is not its physical address: pass RTE_BAD_IOVA and take IOVAs from rte_mem_virt2iova()\n",
+		RTE_LOG(ERR, EAL, "--vfio-cdev: IOVA 0x%" PRIx64 " given for 0x%" PRIx64
+			" is not its physical address: pass RTE_BAD_IOVA and take IOVAs from rte_mem_virt2iova()\n",
 			iova, vaddr);
 		rte_errno = EINVAL;
 		goto unmap;
@@ -395,7 +402,8 @@ dma_unmap(const char *owner, uint64_t vaddr, uint64_t len)
 	}
 	ret = cdev_ops->dma_unmap(owner, vaddr, len);
 	if (ret != 0) {
-		RTE_LOG(ERR, EAL, "--vfio-cdev: no DMA map of 0x%" PRIx64 " (%" PRIu64 " bytes) for %s: unmap exactly a range that was mapped\n",
+		RTE_LOG(ERR, EAL, "--vfio-cdev: no DMA map of 0x%" PRIx64 " (%" PRIu64
+			" bytes) for %s: unmap exactly a range that was mapped\n",
 			vaddr, len, owner);
 		rte_errno = -ret;
 		return -1;
