@@ -74,6 +74,10 @@ rm -rf "$tmp"
 out=$("$dev/check-style.sh" 2>&1) &&
 	result PASS host:style -- "$out" || result FAIL host:style -- "$(tr '\n' ' ' <<< "$out")"
 
+# The guides, with the project's pages, build without a Sphinx warning.
+out=$("$dev/build-docs.sh" 2>&1) &&
+	result PASS host:docs -- "$out" || result FAIL host:docs -- "$(tr '\n' ' ' <<< "$out")"
+
 # The out-of-tree build (root meson.build) against the installed shared
 # DPDK: the bus loads as a plugin with -d and runs its scan; without it EAL
 # names the missing plugin. (The host has no no-IOMMU devices: both runs
