@@ -8,7 +8,7 @@ source "$(dirname "$0")/noiommu-common.sh"
 
 need_pkgs python3-sphinx python3-sphinx-rtd-theme
 # build-dpdk.sh leaves the tree patched and overlaid.
-tree=$(dirname "$("$NOIOMMU_TOP/devtools/build-dpdk.sh")")/tree
+tree=$(dirname "$("$NOIOMMU_TOP/devtools/build-dpdk.sh" 2>/dev/null)")/tree
 out=$NOIOMMU_TOP/build/docs
 rm -rf "$out"
 if ! sphinx-build -W --keep-going -q -b html -j 2 "$tree/doc/guides" "$out" > "$out.log" 2>&1; then

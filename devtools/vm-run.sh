@@ -122,6 +122,8 @@ mem=$((512 + 2 * huge2m))
 if [[ " $kargs " =~ \ hugepagesz=1G\ hugepages=([0-9]+)\  ]]; then
 	mem=$((mem + 1024 * (BASH_REMATCH[1] + 2)))
 fi
+# The sanitizer image unpacks to about 500 MiB, and ASan needs its shadow.
+[[ " $kargs " == *" noiommu.sanitized=1 "* ]] && mem=$((mem + 2048))
 cmdline="console=ttyS0 panic=-1 tsc=reliable default_hugepagesz=2M hugepagesz=2M hugepages=$huge2m"
 [[ $kargs == *vfio.enable_unsafe_noiommu_mode=* ]] ||
 	cmdline+=" vfio.enable_unsafe_noiommu_mode=1"
