@@ -10,6 +10,7 @@ need_pkgs python3-sphinx python3-sphinx-rtd-theme
 # build-dpdk.sh leaves the tree patched and overlaid.
 tree=$(dirname "$("$NOIOMMU_TOP/devtools/build-dpdk.sh" 2>/dev/null)")/tree
 out=$NOIOMMU_TOP/build/docs
+mkdir -p "$NOIOMMU_TOP/build"
 rm -rf "$out"
 if ! sphinx-build -W --keep-going -q -b html -j 2 "$tree/doc/guides" "$out" > "$out.log" 2>&1; then
 	echo "docs: Sphinx reported problems (log $out.log):"
