@@ -13,7 +13,8 @@ import sys
 # Errors of the cdev backend: a passing testpmd run prints none of them.
 BACKEND_ERROR = re.compile(r"IOMMU_IOAS_\w+ of .* failed|^EAL: --vfio-cdev: |no physical address for", re.M)
 # A kernel complaint fails every row, whatever it expects.
-KERNEL_TROUBLE = re.compile(r"^\[ *[0-9.]+\] (WARNING:|BUG:|Oops|Kernel panic|general protection fault)", re.M)
+KERNEL_TROUBLE = re.compile(r"^\[ *[0-9.]+\] (WARNING:|BUG:|Oops|Kernel panic|general protection fault"
+                            r"|INFO: task .* blocked for more than)", re.M)
 # A sanitizer report (ASan, UBSan, LSan) in the output of any row.
 SANITIZER_REPORT = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error: |SUMMARY: \w+Sanitizer", re.M)
 SHIM_NOTICE = re.compile(r"^deny-pagemap: .* opened$", re.M)
@@ -77,6 +78,7 @@ def main():
     ap.add_argument("--wall-ms", type=int, required=True)
     ap.add_argument("--capture")
     ap.add_argument("--trace", type=int, default=0)
+    ap.add_argument("--retried", help="why the VM was run a second time")
     o = ap.parse_args()
 
     console = read(os.path.join(o.out, "console.log")).replace("\r", "")
@@ -158,6 +160,8 @@ def main():
     if m:
         problems.append("guest kernel: %s" % console[m.start():].split("\n", 1)[0][:120])
     figures.append("%s %.0fs" % (o.accel, o.wall_ms / 1000.0))
+    if o.retried:
+        figures.append("second VM run after: %s" % o.retried)
     verdict = "FAIL" if problems else "PASS"
     line = "%s %s [%s] %s" % (verdict, o.name, o.nic, ", ".join(figures))
     if problems:
@@ -167,7 +171,8 @@ def main():
                                 matched[:120])
     result = {"name": o.name, "verdict": verdict, "problems": problems,
               "nic": o.nic, "kind": o.kind, "expect": o.expect, "accel": o.accel,
-              "wall_s": o.wall_ms / 1000.0, "qemu_rc": o.qemu_rc, "matched": matched,
+              "wall_s": o.wall_ms / 1000.0, "qemu_rc": o.qemu_rc, "retried": o.retried,
+              "matched": matched,
               "guest": guest, "capture": capture}
     with open(os.path.join(o.out, "result.json"), "w") as f:
         json.dump(result, f, indent=1)
