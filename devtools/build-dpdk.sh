@@ -8,7 +8,9 @@
 # Only files whose content changed are touched, so ninja rebuilds in seconds.
 # Prints the build directory on stdout. DPDK_LINK=shared builds shared
 # libraries with the driver SDK headers, for an installed DPDK;
-# DPDK_SANITIZE=1 the static build with ASan and UBSan.
+# DPDK_SANITIZE=1 the static build with ASan and UBSan; DPDK_TARGET=clang
+# (Debian's clang) or mingw (Windows, cross-built with MinGW-w64) a static
+# build for devtools/build-matrix.sh. Static builds use -Werror.
 set -euo pipefail
 source "$(dirname "$0")/noiommu-common.sh"
 
@@ -112,7 +114,28 @@ if [ "${DPDK_SANITIZE:-0}" = 1 ]; then
 	[ "$link" = static ] || die "DPDK_SANITIZE=1 is for the static build"
 	build=$NOIOMMU_CACHE/dpdk/build-sanitize
 	meson_opts+=(-Db_sanitize=address,undefined -Db_lundef=false)
+elif [ "$link" = static ]; then
+	meson_opts+=(-Dwerror=true)
 fi
+# DPDK_TARGET: the other compilers the series must build with, each in its
+# own directory.
+target=${DPDK_TARGET:-gcc}
+case $target in
+gcc) ;;
+clang)
+	need_pkgs clang
+	build=$NOIOMMU_CACHE/dpdk/build-clang
+	export CC=clang
+	;;
+mingw)
+	# DPDK's cross file names ccache and MinGW's binutils.
+	need_pkgs gcc-mingw-w64-x86-64 ccache
+	build=$NOIOMMU_CACHE/dpdk/build-mingw
+	meson_opts+=(--cross-file "$tree/config/x86/cross-mingw")
+	;;
+*) die "DPDK_TARGET=$target: gcc, clang or mingw" ;;
+esac
+[ "$target" = gcc ] || [ "$link" = static ] || die "DPDK_TARGET=$target is a static build"
 opts_key=$(printf '%s\n' "${meson_opts[@]}" | sha256sum | cut -c1-12)
 if [ "$(cat "$build/.noiommu-opts" 2>/dev/null)" != "$opts_key" ]; then
 	rm -rf "$build"

@@ -78,6 +78,17 @@ out=$("$dev/check-style.sh" 2>&1) &&
 out=$("$dev/build-docs.sh" 2>&1) &&
 	result PASS host:docs -- "$out" || result FAIL host:docs -- "$(tr '\n' ' ' <<< "$out")"
 
+# The build matrix: -Werror with gcc (the build above) and clang, and the
+# Windows cross build with MinGW-w64 (cold: about 5 and 4 minutes).
+mapfile -t lines < <("$dev/build-matrix.sh" gcc clang mingw)
+[ ${#lines[@]} -eq 3 ] || result FAIL host:build-matrix -- "3 targets, ${#lines[@]} results: ${lines[*]}"
+for line in "${lines[@]}"; do
+	case $line in
+	*": OK"*) result PASS "host:build-${line%%:*}" -- "${line#*: }" ;;
+	*) result FAIL "host:build-${line%%:*}" -- "${line#*: }" ;;
+	esac
+done
+
 # The out-of-tree build (root meson.build) against the installed shared
 # DPDK: the bus loads as a plugin with -d and runs its scan; without it EAL
 # names the missing plugin. (The host has no no-IOMMU devices: both runs
