@@ -1,8 +1,15 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
 """Turn the "benchrow:" lines of noiommu-bench (a VM console log) into a
-table of medians with cdev/legacy ratios (text and CSV) and a PNG plot of
-EAL init time against memory size.
+table (text and CSV) and a PNG plot.
+
+Every figure is given as min/median/max over its repetitions, for the
+legacy pagemap path and the cdev backend, with the ratio of the medians
+(cdev/legacy) and the spread of the ratio itself: the min/median/max of
+the ratios of the runs paired by repetition (the two runs of a pair ran
+back to back, in alternating order). Also: the per-page slope of EAL init
+time for each path (least squares over the sizes of one page size) and a
+per-phase breakdown of EAL init.
 
 Usage: bench.py CONSOLE_LOG OUT_DIR [--no-plot]
 """
@@ -12,25 +19,63 @@ import re
 import statistics
 import sys
 
-INIT_KEYS = ["eal_init_ms", "ioas_map", "ioas_unmap",
-             "get_pa", "pagemap_opens", "pagemap_reads"]
+MODES = ("legacy", "cdev")
+# EAL init, per phase: the populating mmap() of hugepage files (page fault
+# and zeroing), IOAS_MAP (pin), GET_PA, pagemap reads, and the rest
+# (memseg bookkeeping, bus scan and probe, EAL threads).
+PHASES = ["populate_ms", "ioas_map_ms", "get_pa_ms", "pagemap_ms", "other_ms"]
+INIT_KEYS = ["eal_init_ms"] + PHASES + ["teardown_ms"]
+COUNT_KEYS = ["ioas_map", "get_pa", "pagemap_reads"]
 ALLOC_KEYS = ["alloc_page_us", "free_page_us", "virt2phy_us"]
+FWD_KEYS = ["rx_mpps", "stop_ms"]
 
 
 def parse(path):
     rows = []
     for line in open(path, errors="replace"):
         m = re.search(r"benchrow: (.*)", line)
-        if not m:
-            continue
-        kv = dict(w.split("=", 1) for w in m.group(1).split() if "=" in w)
-        rows.append(kv)
+        if m:
+            rows.append(dict(w.split("=", 1) for w in m.group(1).split() if "=" in w))
+    for r in rows:
+        if r.get("kind") == "init" and "eal_init_ms" in r:
+            known = sum(float(r.get(k, 0)) for k in PHASES[:-1])
+            r["other_ms"] = "%.1f" % (float(r["eal_init_ms"]) - known)
+        if r.get("kind") == "fwd":
+            # Per-second sums of both ports' Rx-pps; the first and last
+            # periods are partial.
+            p = [int(x) for x in r.get("rx_pps_periods", "").split(",") if x]
+            if len(p) > 2:
+                r["rx_mpps"] = "%.4f" % (statistics.median(p[1:-1]) / 1e6)
     return rows
 
 
-def med(rows, key):
-    vals = [float(r[key]) for r in rows if key in r]
-    return statistics.median(vals) if vals else float("nan")
+def spread(vals):
+    return (min(vals), statistics.median(vals), max(vals)) if vals else None
+
+
+def compare(rows, key):
+    """(runs, legacy spread, cdev spread, ratio of medians, ratio spread)."""
+    by = {m: {r["rep"]: float(r[key]) for r in rows if r["mode"] == m and key in r}
+          for m in MODES}
+    leg, cdev = spread(list(by["legacy"].values())), spread(list(by["cdev"].values()))
+    pairs = [by["cdev"][k] / by["legacy"][k] for k in by["cdev"]
+             if k in by["legacy"] and by["legacy"][k] > 0]
+    ratio = cdev[1] / leg[1] if leg and cdev and leg[1] > 0 else float("nan")
+    return (len(by["legacy"]), len(by["cdev"])), leg, cdev, ratio, spread(pairs)
+
+
+def slope(points):
+    """Least-squares slope of (x, y) points."""
+    if len(points) < 2:
+        return float("nan")
+    mx = statistics.mean(p[0] for p in points)
+    my = statistics.mean(p[1] for p in points)
+    den = sum((p[0] - mx) ** 2 for p in points)
+    return sum((p[0] - mx) * (p[1] - my) for p in points) / den if den else float("nan")
+
+
+def fmt3(s, f="%.1f"):
+    return "-" if s is None else "/".join(f % v for v in s)
 
 
 def main():
@@ -38,81 +83,106 @@ def main():
     os.makedirs(out, exist_ok=True)
     rows = parse(log)
     init = [r for r in rows if r.get("kind") == "init"]
-    bad = [r for r in init if r.get("rc") != "0" or "eal_init_ms" not in r]
+    bad = [r for r in rows if r.get("rc") != "0"] + \
+        [r for r in init if "eal_init_ms" not in r]
     if not init or bad:
-        sys.exit("bench.py: %d init runs, %d failed or malformed" %
-                 (len(init), len(bad)))
+        sys.exit("bench.py: %d runs, %d failed or malformed" % (len(rows), len(bad)))
 
     sizes = sorted({(r["page"], int(r["mem_mb"])) for r in init},
                    key=lambda s: (s[0] != "2M", s[1]))
-    table = []
+    table = []  # (section, page, mb, metric, runs, leg, cdev, ratio, pairs)
     for page, mb in sizes:
-        sel = {m: [r for r in init if r["page"] == page and
-                   int(r["mem_mb"]) == mb and r["mode"] == m]
-               for m in ("legacy", "cdev")}
+        sel = [r for r in init if r["page"] == page and int(r["mem_mb"]) == mb]
         for key in INIT_KEYS:
-            leg, cdev = med(sel["legacy"], key), med(sel["cdev"], key)
-            if key in ("ioas_map", "ioas_unmap", "get_pa", "pagemap_opens",
-                       "pagemap_reads"):
-                # per GiB of memory set up at init
-                leg, cdev = leg * 1024 / mb, cdev * 1024 / mb
-                name = key + "_per_gib"
-            else:
-                name = key
-            ratio = cdev / leg if leg else float("nan")
-            table.append((page, mb, name, len(sel["legacy"]),
-                          len(sel["cdev"]), leg, cdev, ratio))
-    alloc = {m: [r for r in rows if r.get("kind") == "alloc" and
-                 r.get("mode") == m and r.get("rc") == "0"]
-             for m in ("legacy", "cdev")}
+            table.append(("init", page, mb, key) + compare(sel, key))
+        for key in COUNT_KEYS:
+            # Calls per GiB of memory set up at init.
+            scaled = [dict(r, **{key: float(r.get(key, 0)) * 1024 / mb}) for r in sel]
+            table.append(("init", page, mb, key + "_per_gib") + compare(scaled, key))
+    alloc = [r for r in rows if r.get("kind") == "alloc"]
     for key in ALLOC_KEYS:
-        leg, cdev = med(alloc["legacy"], key), med(alloc["cdev"], key)
-        table.append(("2M", 0, key, len(alloc["legacy"]), len(alloc["cdev"]),
-                      leg, cdev, cdev / leg if leg else float("nan")))
-    fwd = {r["mode"]: float(r["rx_packets"]) / float(r["secs"])
-           for r in rows if r.get("kind") == "fwd" and float(r["secs"]) > 0}
-    if "legacy" in fwd and "cdev" in fwd:
-        table.append(("-", 0, "fwd_pps", 1, 1, fwd["legacy"], fwd["cdev"],
-                      fwd["cdev"] / fwd["legacy"] if fwd["legacy"] else 0))
+        table.append(("alloc", "2M", 0, key) + compare(alloc, key))
+    fwd = [r for r in rows if r.get("kind") == "fwd"]
+    for key in FWD_KEYS:
+        table.append(("fwd", "-", 0, key) + compare(fwd, key))
+
+    slopes = []
+    for page in sorted({p for p, _ in sizes}):
+        pagemb = 2 if page == "2M" else 1024
+        for m in MODES:
+            pts = [(float(r["mem_mb"]) / pagemb, float(r["eal_init_ms"]))
+                   for r in init if r["page"] == page and r["mode"] == m]
+            slopes.append((page, m, slope(pts)))
 
     with open(os.path.join(out, "bench.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["page", "mem_mb", "metric", "runs_legacy", "runs_cdev",
-                    "legacy_median", "cdev_median", "cdev_over_legacy"])
+        w.writerow(["section", "page", "mem_mb", "metric", "runs_legacy", "runs_cdev",
+                    "legacy_min", "legacy_median", "legacy_max",
+                    "cdev_min", "cdev_median", "cdev_max", "cdev_over_legacy",
+                    "pair_ratio_min", "pair_ratio_median", "pair_ratio_max"])
         for t in table:
-            w.writerow(list(t[:5]) + ["%.3f" % t[5], "%.3f" % t[6],
-                                      "%.3f" % t[7]])
-    lines = ["%-4s %6s  %-22s %5s %14s %14s %8s" %
-             ("page", "MiB", "metric (median)", "runs", "legacy", "cdev",
-              "ratio")]
+            w.writerow(list(t[:4]) + list(t[4]) +
+                       ["%.4f" % v for v in (t[5] or (0, 0, 0))] +
+                       ["%.4f" % v for v in (t[6] or (0, 0, 0))] + ["%.4f" % t[7]] +
+                       ["%.4f" % v for v in (t[8] or (0, 0, 0))])
+    head = "%-5s %-4s %5s  %-21s %5s %26s %26s %6s %17s" % (
+        "", "page", "MiB", "metric", "runs", "legacy min/median/max",
+        "cdev min/median/max", "ratio", "pair ratios")
+    lines = [head]
     for t in table:
-        lines.append("%-4s %6s  %-22s %5s %14.2f %14.2f %8.3f" %
-                     (t[0], t[1] or "-", t[2], "%d/%d" % (t[3], t[4]),
-                      t[5], t[6], t[7]))
+        prec = "%.3f" if t[3] in ("rx_mpps", "virt2phy_us") else "%.1f"
+        lines.append("%-5s %-4s %5s  %-21s %5s %26s %26s %6.3f %17s" % (
+            t[0], t[1], t[2] or "-", t[3], "%d/%d" % t[4], fmt3(t[5], prec),
+            fmt3(t[6], prec), t[7], fmt3(t[8], "%.2f")))
+    lines.append("")
+    lines.append("EAL init, marginal cost per page (least squares over all runs):")
+    for page, m, s in slopes:
+        lines.append("  %s pages, %-6s %10.2f ms per page" % (page, m, s))
     text = "\n".join(lines) + "\n"
     open(os.path.join(out, "bench.txt"), "w").write(text)
     sys.stdout.write(text)
 
     if "--no-plot" not in sys.argv:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for mode, style in (("legacy", "o--"), ("cdev", "s-")):
-            pts = [(mb, med([r for r in init if r["mode"] == mode and
-                             r["page"] == "2M" and int(r["mem_mb"]) == mb],
-                            "eal_init_ms"))
-                   for page, mb in sizes if page == "2M"]
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], style,
+        plot(init, fwd, sizes, os.path.join(out, "bench.png"))
+
+
+def plot(init, fwd, sizes, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
+    for mode, style in (("legacy", "o--"), ("cdev", "s-")):
+        xs, med, lo, hi = [], [], [], []
+        for page, mb in sizes:
+            if page != "2M":
+                continue
+            v = [float(r["eal_init_ms"]) for r in init
+                 if r["mode"] == mode and r["page"] == "2M" and int(r["mem_mb"]) == mb]
+            if v:
+                s = spread(v)
+                xs.append(mb)
+                med.append(s[1])
+                lo.append(s[1] - s[0])
+                hi.append(s[2] - s[1])
+        a1.errorbar(xs, med, yerr=[lo, hi], fmt=style, capsize=4,
                     label=mode + " (2 MiB pages)")
-        ax.set_xlabel("memory set up at EAL init (MiB)")
-        ax.set_ylabel("rte_eal_init() wall time (ms, median)")
-        ax.set_title("EAL init: cdev no-IOMMU vs legacy pagemap path")
-        ax.grid(True, alpha=0.3)
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(os.path.join(out, "bench.png"), dpi=100)
-        print("plot: %s" % os.path.join(out, "bench.png"))
+    a1.set_xlabel("memory set up at EAL init (MiB)")
+    a1.set_ylabel("rte_eal_init() wall time (ms): median, min-max")
+    a1.set_title("EAL init")
+    a1.grid(True, alpha=0.3)
+    a1.legend()
+    for mode, marker in (("legacy", "o"), ("cdev", "s")):
+        pts = [(int(r["rep"]), float(r["rx_mpps"])) for r in fwd
+               if r["mode"] == mode and "rx_mpps" in r]
+        a2.plot([p[0] for p in pts], [p[1] for p in pts], marker, label=mode)
+    a2.set_xlabel("repetition (order alternates)")
+    a2.set_ylabel("forwarding, Mpps received (both ports)")
+    a2.set_title("testpmd io forwarding")
+    a2.grid(True, alpha=0.3)
+    a2.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    print("plot: %s" % path)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@
 # (the guest's file-access tracer), the DPDK
 # binaries dpdk-testpmd, dpdk-test and dpdk-test-noiommu (if built), stripped,
 # every library ldd lists for them plus libgcc_s.so.1, devtools/guest/*
-# (init at /init, scripts in /usr/bin), the deny-pagemap LD_PRELOAD shim and
-# a user 'dpdk' (uid/gid 1000).
+# (init at /init, scripts and programs in /usr/bin, LD_PRELOAD shims in
+# /usr/lib) and a user 'dpdk' (uid/gid 1000).
 # Cached in $NOIOMMU_CACHE/initramfs/<key>.cpio.gz, the key hashing every
 # input; prints the image path on stdout.
 set -euo pipefail
@@ -71,10 +71,15 @@ ldd "${bins[@]}" "$setpriv" "$strace" | awk '/:$/ {next} $2 == "=>" && $3 ~ /^\/
 	sort -u | while read -r lib; do copy_lib "$lib"; done
 copy_lib "$libgcc"
 
-# LD_PRELOAD shims: devtools/guest/NAME.c -> /usr/lib/NAME.so
+# devtools/guest/NAME.c: with a main(), a program (/usr/bin/NAME), else an
+# LD_PRELOAD shim (/usr/lib/NAME.so).
 for c in "$guest"/*.c; do
-	so=$(basename "$c" .c).so
-	gcc -shared -fPIC -O2 -Wall -Werror -o "$root/usr/lib/$so" "$c" -ldl
+	n=$(basename "$c" .c)
+	if grep -q '^main(' "$c"; then
+		gcc -O2 -Wall -Werror -o "$root/usr/bin/$n" "$c"
+	else
+		gcc -shared -fPIC -O2 -Wall -Werror -o "$root/usr/lib/$n.so" "$c" -ldl
+	fi
 done
 install -m 0755 "$guest/init" "$root/init"
 for f in "$guest"/*; do
