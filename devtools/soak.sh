@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The long reliability runs, whose short forms are in the test command:
 # 1000 cycles of two-lcore memory churn with a secondary allocating and a
-# device hot-unplugged mid-run, 200 SIGKILLs of testpmd, 100 of a primary
-# with a secondary attached, and the rows waiting on an open finding (rows
-# of devtools/vm-soak.tsv). The 1000 cycles
-# alone took 40 minutes here beside a DPDK build; allow 80 per row.
+# device hot-unplugged mid-run, 200 SIGKILLs of testpmd and 100 of a
+# primary with a secondary attached (rows of devtools/vm-soak.tsv). The
+# 1000 cycles alone took 40 minutes here beside a DPDK build, the 200 kills
+# 8 minutes; allow 80 per row.
 # Usage: devtools/soak.sh [RE]; output as run-tests.sh.
 set -euo pipefail
 dev=$(cd "$(dirname "$0")" && pwd)
