@@ -9,11 +9,13 @@
  */
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_memory.h>
@@ -38,33 +40,60 @@ median_us(uint64_t *v, unsigned int n)
 	return (double)v[n / 2] * 1e6 / rte_get_tsc_hz();
 }
 
+/* The memsegs, and the runs the cdev backend pins and queries at init. */
+struct seg_runs {
+	unsigned int segs;
+	unsigned int va_runs;	/* virtually contiguous: one IOAS_MAP each */
+	unsigned int pa_runs;	/* physically too: one GET_PA each */
+	const struct rte_memseg_list *prev_msl;
+	const struct rte_memseg *prev;
+};
+
 static int
 count_seg(const struct rte_memseg_list *msl, const struct rte_memseg *ms,
 		void *arg)
 {
-	const struct rte_memseg **segs = arg;
-	unsigned int i;
+	struct seg_runs *r = arg;
+	const struct rte_memseg *p = r->prev;
+	bool va_next;
 
 	if (msl->external)
 		return 0;
-	for (i = 0; segs[i] != NULL; i++)
-		;
-	if (i < 4095)
-		segs[i] = ms;
+	va_next = msl == r->prev_msl && RTE_PTR_ADD(p->addr, p->len) == ms->addr;
+	r->segs++;
+	if (!va_next)
+		r->va_runs++;
+	if (!va_next || p->iova + p->len != ms->iova)
+		r->pa_runs++;
+	r->prev_msl = msl;
+	r->prev = ms;
 	return 0;
 }
 
-static unsigned int
+/* Up to 4096 memsegs, for the rte_mem_virt2phy() timing. */
+struct seg_list {
+	const struct rte_memseg *segs[4096];
+	unsigned int n;
+};
+
+static int
+collect_seg(const struct rte_memseg_list *msl, const struct rte_memseg *ms,
+		void *arg)
+{
+	struct seg_list *l = arg;
+
+	if (!msl->external && l->n < RTE_DIM(l->segs))
+		l->segs[l->n++] = ms;
+	return 0;
+}
+
+static struct seg_runs
 count_memsegs(void)
 {
-	static const struct rte_memseg *segs[4096];
-	unsigned int n;
+	struct seg_runs r = { 0 };
 
-	memset(segs, 0, sizeof(segs));
-	rte_memseg_walk(count_seg, segs);
-	for (n = 0; segs[n] != NULL; n++)
-		;
-	return n;
+	rte_memseg_walk(count_seg, &r);
+	return r;
 }
 
 /*
@@ -75,11 +104,12 @@ count_memsegs(void)
 int
 bench_init_report(double eal_init_ms)
 {
+	struct seg_runs r = count_memsegs();
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	printf("bench: eal_init_ms=%.1f memsegs=%u end_ns=%" PRIu64 "\n",
-		eal_init_ms, count_memsegs(),
+	printf("bench: eal_init_ms=%.1f memsegs=%u va_runs=%u pa_runs=%u end_ns=%" PRIu64 "\n",
+		eal_init_ms, r.segs, r.va_runs, r.pa_runs,
 		(uint64_t)now.tv_sec * 1000000000 + now.tv_nsec);
 	fflush(stdout);
 	return 0;
@@ -88,7 +118,7 @@ bench_init_report(double eal_init_ms)
 int
 bench_run(double eal_init_ms)
 {
-	static const struct rte_memseg *segs[4096];
+	static struct seg_list l;
 	uint64_t alloc[BENCH_CYCLES], release[BENCH_CYCLES], lookup[4096];
 	const struct rte_memzone *mz;
 	unsigned int i, n, base, pages = 0;
@@ -99,7 +129,7 @@ bench_run(double eal_init_ms)
 	 * 2 MiB zone (plus its header) needs new pages each time, and its
 	 * free gives them back. Time per page is reported.
 	 */
-	base = count_memsegs();
+	base = count_memsegs().segs;
 	for (i = 0; i < BENCH_CYCLES; i++) {
 		t = rte_rdtsc_precise();
 		mz = rte_memzone_reserve("bench", RTE_PGSIZE_2M, SOCKET_ID_ANY,
@@ -111,23 +141,23 @@ bench_run(double eal_init_ms)
 			return -1;
 		}
 		if (i == 0)
-			pages = count_memsegs() - base;
+			pages = count_memsegs().segs - base;
 		t = rte_rdtsc_precise();
 		rte_memzone_free(mz);
 		release[i] = rte_rdtsc_precise() - t;
 	}
-	if (pages == 0 || count_memsegs() != base) {
+	if (pages == 0 || count_memsegs().segs != base) {
 		printf("bench: the heap did not grow and shrink by whole pages (%u new pages, %u -> %u memsegs): run without -m\n",
-			pages, base, count_memsegs());
+			pages, base, count_memsegs().segs);
 		return -1;
 	}
 
-	memset(segs, 0, sizeof(segs));
-	rte_memseg_walk(count_seg, segs);
-	for (n = 0; segs[n] != NULL; n++) {
+	l.n = 0;
+	rte_memseg_walk(collect_seg, &l);
+	for (n = 0; n < l.n; n++) {
 		t = rte_rdtsc_precise();
-		if (rte_mem_virt2phy(segs[n]->addr) == RTE_BAD_IOVA)
-			printf("bench: no PA for %p\n", segs[n]->addr);
+		if (rte_mem_virt2phy(l.segs[n]->addr) == RTE_BAD_IOVA)
+			printf("bench: no PA for %p\n", l.segs[n]->addr);
 		lookup[n] = rte_rdtsc_precise() - t;
 	}
 

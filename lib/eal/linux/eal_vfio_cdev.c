@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include <vfio_cdev_driver.h>
 
 #include "eal_internal_cfg.h"
+#include "eal_memalloc.h"
 #include "eal_memcfg.h"
 #include "eal_private.h"
 #include "eal_vfio_cdev.h"
@@ -179,6 +181,19 @@ get_pa(uint64_t va, uint64_t *pa)
 	return cdev_ops->get_pa(va, 1, pa, &contig);
 }
 
+/*
+ * Set while EAL init preallocates memory (-m, --socket-mem): those pages are
+ * never freed, so eal_vfio_cdev_pin_preallocated() pins each VA-contiguous
+ * run of them as one IOAS area afterwards instead of one area per page.
+ */
+static bool seg_pins_batched;
+
+void
+eal_vfio_cdev_batch_seg_pins(bool on)
+{
+	seg_pins_batched = on;
+}
+
 rte_iova_t
 eal_vfio_cdev_seg_map(void *addr, size_t len)
 {
@@ -187,6 +202,9 @@ eal_vfio_cdev_seg_map(void *addr, size_t len)
 
 	if (cdev_ops == NULL)
 		return RTE_BAD_IOVA;
+	/* Not read before eal_vfio_cdev_pin_preallocated() sets it. */
+	if (seg_pins_batched)
+		return 0;
 	/* Secondaries map pages the primary has already pinned. */
 	if (rte_eal_process_type() == RTE_PROC_PRIMARY) {
 		ret = cdev_ops->dma_map(OWNER_MEMSEG, (uintptr_t)addr, len);
@@ -203,20 +221,20 @@ eal_vfio_cdev_seg_map(void *addr, size_t len)
 	return pa;
 }
 
-int
-eal_vfio_cdev_pin_memseg_list(struct rte_memseg_list *msl)
+/*
+ * Pin n memsegs of a list from index first as one area and set their
+ * IOVAs, with one query per physically contiguous run of system pages.
+ */
+static int
+pin_seg_run(struct rte_memseg_list *msl, int first, int n)
 {
-	uint64_t len = (uint64_t)msl->memseg_arr.count * msl->page_sz;
-	uint64_t base = (uintptr_t)msl->base_va, off = 0, pa, contig;
+	uint64_t base = (uintptr_t)msl->base_va + (uint64_t)first * msl->page_sz;
+	uint64_t len = (uint64_t)n * msl->page_sz, off = 0, pa, contig;
 	struct rte_memseg *ms;
 	int ret;
 
-	if (cdev_ops == NULL)
-		return -1;
-	/* One area for the whole list: --no-huge memory is never freed. */
 	if (cdev_ops->dma_map(OWNER_MEMSEG, base, len) != 0)
 		return -1;
-	/* One query per physically contiguous run of system pages. */
 	while (off < len) {
 		ret = cdev_ops->get_pa(base + off, len - off, &pa, &contig);
 		if (ret != 0) {
@@ -226,8 +244,70 @@ eal_vfio_cdev_pin_memseg_list(struct rte_memseg_list *msl)
 			return -1;
 		}
 		for (contig += off; off < contig; off += msl->page_sz, pa += msl->page_sz) {
-			ms = rte_fbarray_get(&msl->memseg_arr, off / msl->page_sz);
+			ms = rte_fbarray_get(&msl->memseg_arr, first + off / msl->page_sz);
 			ms->iova = pa;
+		}
+	}
+	return 0;
+}
+
+int
+eal_vfio_cdev_pin_memseg_list(struct rte_memseg_list *msl)
+{
+	if (cdev_ops == NULL)
+		return -1;
+	/* One area for the whole list: --no-huge memory is never freed. */
+	return pin_seg_run(msl, 0, msl->memseg_arr.count);
+}
+
+/*
+ * EAL init fails: give the preallocated pages back, as a failed allocation
+ * does. Pins already made go when the failed init closes the iommufd.
+ */
+static void
+free_preallocated(struct rte_mem_config *mcfg)
+{
+	struct rte_memseg_list *msl;
+	struct rte_memseg *ms;
+	int i, idx;
+
+	seg_pins_batched = true;
+	for (i = 0; i < RTE_MAX_MEMSEG_LISTS; i++) {
+		msl = &mcfg->memsegs[i];
+		if (msl->base_va == NULL || msl->external)
+			continue;
+		idx = rte_fbarray_find_next_used(&msl->memseg_arr, 0);
+		while (idx >= 0) {
+			ms = rte_fbarray_get(&msl->memseg_arr, idx);
+			ms->flags &= ~RTE_MEMSEG_FLAG_DO_NOT_FREE;
+			eal_memalloc_free_seg(ms);
+			idx = rte_fbarray_find_next_used(&msl->memseg_arr, idx + 1);
+		}
+	}
+	seg_pins_batched = false;
+}
+
+int
+eal_vfio_cdev_pin_preallocated(void)
+{
+	struct rte_mem_config *mcfg = rte_eal_get_configuration()->mem_config;
+	struct rte_memseg_list *msl;
+	int i, first, n;
+
+	if (cdev_ops == NULL)
+		return -1;
+	for (i = 0; i < RTE_MAX_MEMSEG_LISTS; i++) {
+		msl = &mcfg->memsegs[i];
+		if (msl->base_va == NULL || msl->external)
+			continue;
+		first = rte_fbarray_find_next_used(&msl->memseg_arr, 0);
+		while (first >= 0) {
+			n = rte_fbarray_find_contig_used(&msl->memseg_arr, first);
+			if (pin_seg_run(msl, first, n) != 0) {
+				free_preallocated(mcfg);
+				return -1;
+			}
+			first = rte_fbarray_find_next_used(&msl->memseg_arr, first + n);
 		}
 	}
 	return 0;
@@ -236,7 +316,9 @@ eal_vfio_cdev_pin_memseg_list(struct rte_memseg_list *msl)
 void
 eal_vfio_cdev_seg_unmap(void *addr, size_t len)
 {
-	if (cdev_ops == NULL || rte_eal_process_type() != RTE_PROC_PRIMARY)
+	/* Pages of a failed preallocation were not pinned yet. */
+	if (cdev_ops == NULL || seg_pins_batched ||
+			rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return;
 	cdev_ops->dma_unmap(OWNER_MEMSEG, (uintptr_t)addr, len);
 }

@@ -10,6 +10,7 @@
  * what one hook in an existing EAL file calls when rte_vfio_cdev_requested().
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,14 @@ void eal_vfio_cdev_select(struct internal_config *cfg);
 int eal_vfio_cdev_ready(void);
 /* Why the backend is not ready after the bus scan, as one alert line. */
 const char *eal_vfio_cdev_not_ready_reason(void);
+
+/*
+ * On while EAL init preallocates memory: eal_vfio_cdev_seg_map() leaves
+ * the pages to eal_vfio_cdev_pin_preallocated(), which pins them one area
+ * per VA-contiguous run; 0 or -1 (logged).
+ */
+void eal_vfio_cdev_batch_seg_pins(bool on);
+int eal_vfio_cdev_pin_preallocated(void);
 
 /* Pin a newly mapped memseg (primary) and return its physical address. */
 rte_iova_t eal_vfio_cdev_seg_map(void *addr, size_t len);
