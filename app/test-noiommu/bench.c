@@ -40,11 +40,10 @@ median_us(uint64_t *v, unsigned int n)
 	return (double)v[n / 2] * 1e6 / rte_get_tsc_hz();
 }
 
-/* The memsegs, and the runs the cdev backend pins and queries at init. */
+/* The memsegs, and the virtually contiguous runs the cdev backend pins. */
 struct seg_runs {
 	unsigned int segs;
-	unsigned int va_runs;	/* virtually contiguous: one IOAS_MAP each */
-	unsigned int pa_runs;	/* physically too: one GET_PA each */
+	unsigned int areas;
 	const struct rte_memseg_list *prev_msl;
 	const struct rte_memseg *prev;
 };
@@ -62,9 +61,7 @@ count_seg(const struct rte_memseg_list *msl, const struct rte_memseg *ms,
 	va_next = msl == r->prev_msl && RTE_PTR_ADD(p->addr, p->len) == ms->addr;
 	r->segs++;
 	if (!va_next)
-		r->va_runs++;
-	if (!va_next || p->iova + p->len != ms->iova)
-		r->pa_runs++;
+		r->areas++;
 	r->prev_msl = msl;
 	r->prev = ms;
 	return 0;
@@ -108,8 +105,8 @@ bench_init_report(double eal_init_ms)
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	printf("bench: eal_init_ms=%.1f memsegs=%u va_runs=%u pa_runs=%u end_ns=%" PRIu64 "\n",
-		eal_init_ms, r.segs, r.va_runs, r.pa_runs,
+	printf("bench: eal_init_ms=%.1f memsegs=%u pin_areas=%u end_ns=%" PRIu64 "\n",
+		eal_init_ms, r.segs, r.areas,
 		(uint64_t)now.tv_sec * 1000000000 + now.tv_nsec);
 	fflush(stdout);
 	return 0;

@@ -223,20 +223,27 @@ eal_vfio_cdev_seg_map(void *addr, size_t len)
 
 /*
  * Pin n memsegs of a list from index first as one area and set their
- * IOVAs, with one query per physically contiguous run of system pages.
+ * IOVAs. GET_PA's cost grows with the length it is asked about (under
+ * QEMU TCG 14 us for one byte, 270 us for 2 MiB): a hugepage is
+ * physically contiguous, so only its first byte is asked about; small
+ * pages are asked about by the run, the rest of which the answer covers.
  */
 static int
 pin_seg_run(struct rte_memseg_list *msl, int first, int n)
 {
 	uint64_t base = (uintptr_t)msl->base_va + (uint64_t)first * msl->page_sz;
 	uint64_t len = (uint64_t)n * msl->page_sz, off = 0, pa, contig;
+	bool huge = msl->page_sz > rte_mem_page_size();
 	struct rte_memseg *ms;
 	int ret;
 
 	if (cdev_ops->dma_map(OWNER_MEMSEG, base, len) != 0)
 		return -1;
 	while (off < len) {
-		ret = cdev_ops->get_pa(base + off, len - off, &pa, &contig);
+		ret = cdev_ops->get_pa(base + off, huge ? 1 : len - off,
+				&pa, &contig);
+		if (ret == 0 && huge)
+			contig = msl->page_sz;
 		if (ret != 0) {
 			RTE_LOG(ERR, EAL, "no physical address for pinned 0x%" PRIx64 ": %s\n",
 				base + off, strerror(-ret));
