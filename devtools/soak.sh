@@ -6,8 +6,8 @@
 # primary with a secondary attached, and 3000 vfio-pci resets of a device
 # on one vCPU while the other idles (the load that exposed QEMU's
 # multi-threaded TCG losing a timer EOI; see vm-run.sh) - the rows of
-# devtools/vm-soak.tsv. The 1000 cycles alone took 40 minutes here beside a DPDK build, the 200 kills
-# 8 minutes; allow 80 per row.
+# devtools/vm-soak.tsv. The 1000 cycles alone took 40 minutes here beside
+# a DPDK build, the 200 kills 8 minutes; allow 80 per row.
 # Usage: devtools/soak.sh [RE]; output as run-tests.sh.
 set -euo pipefail
 dev=$(cd "$(dirname "$0")" && pwd)

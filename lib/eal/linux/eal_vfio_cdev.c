@@ -202,7 +202,7 @@ eal_vfio_cdev_seg_map(void *addr, size_t len)
 
 	if (cdev_ops == NULL)
 		return RTE_BAD_IOVA;
-	/* Not read before eal_vfio_cdev_pin_preallocated() sets it. */
+	/* The IOVA stays 0 until eal_vfio_cdev_pin_preallocated() sets it. */
 	if (seg_pins_batched)
 		return 0;
 	/* Secondaries map pages the primary has already pinned. */
@@ -323,7 +323,7 @@ eal_vfio_cdev_pin_preallocated(void)
 void
 eal_vfio_cdev_seg_unmap(void *addr, size_t len)
 {
-	/* Pages of a failed preallocation were not pinned yet. */
+	/* Preallocated pages are pinned by run, and unpinned with the iommufd. */
 	if (cdev_ops == NULL || seg_pins_batched ||
 			rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return;

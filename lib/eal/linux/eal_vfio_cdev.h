@@ -40,12 +40,15 @@ const char *eal_vfio_cdev_not_ready_reason(void);
 /*
  * On while EAL init preallocates memory: eal_vfio_cdev_seg_map() leaves
  * the pages to eal_vfio_cdev_pin_preallocated(), which pins them one area
- * per VA-contiguous run; 0 or -1 (logged).
+ * per VA-contiguous run; 0 or -1, with the pages given back.
  */
 void eal_vfio_cdev_batch_seg_pins(bool on);
 int eal_vfio_cdev_pin_preallocated(void);
 
-/* Pin a newly mapped memseg (primary) and return its physical address. */
+/*
+ * Pin a newly mapped memseg (primary) and return its physical address;
+ * 0 while the pins are batched.
+ */
 rte_iova_t eal_vfio_cdev_seg_map(void *addr, size_t len);
 
 /* Pin the populated --no-huge memseg list; 0 or -1 (logged). */
