@@ -40,7 +40,11 @@ median_us(uint64_t *v, unsigned int n)
 	return (double)v[n / 2] * 1e6 / rte_get_tsc_hz();
 }
 
-/* The memsegs, and the virtually contiguous runs the cdev backend pins. */
+/*
+ * The memsegs, and the IOAS areas the cdev backend pinned them in: one per
+ * virtually contiguous run of the memory reserved at start-up (never
+ * freed), one per page allocated at run time.
+ */
 struct seg_runs {
 	unsigned int segs;
 	unsigned int areas;
@@ -54,13 +58,16 @@ count_seg(const struct rte_memseg_list *msl, const struct rte_memseg *ms,
 {
 	struct seg_runs *r = arg;
 	const struct rte_memseg *p = r->prev;
-	bool va_next;
+	bool prealloc, run_next;
 
 	if (msl->external)
 		return 0;
-	va_next = msl == r->prev_msl && RTE_PTR_ADD(p->addr, p->len) == ms->addr;
+	prealloc = (ms->flags & RTE_MEMSEG_FLAG_DO_NOT_FREE) != 0;
+	run_next = prealloc && msl == r->prev_msl &&
+		(p->flags & RTE_MEMSEG_FLAG_DO_NOT_FREE) != 0 &&
+		RTE_PTR_ADD(p->addr, p->len) == ms->addr;
 	r->segs++;
-	if (!va_next)
+	if (!run_next)
 		r->areas++;
 	r->prev_msl = msl;
 	r->prev = ms;
