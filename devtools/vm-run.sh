@@ -3,6 +3,7 @@
 # Run ONE scenario of devtools/vm-scenarios.tsv in a QEMU VM and judge it.
 #
 # Usage: vm-run.sh NAME          run scenario NAME, print one PASS/FAIL line
+#                                (a FAIL: and the end of the guest's output)
 #        vm-run.sh --list [RE]   names of rows whose name or a tag matches RE
 #        vm-run.sh --check       validate the scenario table
 # Environment: NOIOMMU_INITRD (image from build-initramfs.sh; built from the

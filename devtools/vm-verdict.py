@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Judge one VM run (called by vm-run.sh): read the guest's JSON summary,
 the console log and the capture check, compare with the row's expectation,
-write <out>/result.json and print one line "PASS|FAIL name ...".
+write <out>/result.json and print one line "PASS|FAIL name ..." (under a FAIL
+the last lines of the guest's output).
 Exit status 0 on PASS, 1 on FAIL."""
 import argparse
 import json
@@ -19,6 +20,8 @@ KERNEL_TROUBLE = re.compile(r"^\[ *[0-9.]+\] (WARNING:|BUG:|Oops|Kernel panic|ge
 SANITIZER_REPORT = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error: |SUMMARY: \w+Sanitizer", re.M)
 SHIM_NOTICE = re.compile(r"^deny-pagemap: .* opened$", re.M)
 BEGIN = "=== noiommu: output begin ==="
+# Lines of the guest's output printed under a FAIL line.
+FAIL_TAIL = 25
 END = "=== noiommu: output end ==="
 
 
@@ -166,6 +169,10 @@ def main():
     line = "%s %s [%s] %s" % (verdict, o.name, o.nic, ", ".join(figures))
     if problems:
         line += " -- " + "; ".join(problems) + " (see %s)" % o.out
+        # The output dir may be gone when the log is read (a CI clone):
+        # the end of the guest's output goes with the verdict.
+        tail = [l for l in output.replace("\r", "").splitlines() if l.strip()][-FAIL_TAIL:]
+        line += "".join("\n  | " + l[:200] for l in tail)
     elif matched:
         line += " -- %s: %s" % ("expected failure" if want == "fail" else "matched",
                                 matched[:120])
