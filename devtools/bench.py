@@ -11,7 +11,9 @@ back to back, in alternating order). Also: the per-page slope of EAL init
 time for each path (least squares over the sizes of one page size) and a
 per-phase breakdown of EAL init.
 
-Usage: bench.py CONSOLE_LOG OUT_DIR [--no-plot]
+Usage: bench.py OUT_DIR NIC=CONSOLE_LOG... [--no-plot]
+  One console log per VM run; NIC names the NIC model its forwarding
+  rows ran on (EAL init and allocation rows are taken from every log).
 """
 import csv
 import os
@@ -30,7 +32,7 @@ ALLOC_KEYS = ["alloc_page_us", "free_page_us", "virt2phy_us"]
 FWD_KEYS = ["rx_mpps", "stop_ms"]
 
 
-def parse(path):
+def parse(path, nic):
     # The guest's whole-line copy of the output (see devtools/guest/init).
     text = open(path, errors="replace").read()
     text = text.split("=== noiommu: output begin ===", 1)[-1]
@@ -40,6 +42,7 @@ def parse(path):
         m = re.match(r"benchrow: (.*)", line)
         if m:
             rows.append(dict(w.split("=", 1) for w in m.group(1).split() if "=" in w))
+            rows[-1]["nic"] = nic
     for r in rows:
         if r.get("kind") == "init" and "eal_init_ms" in r:
             known = sum(float(r.get(k, 0)) for k in PHASES[:-1])
@@ -83,9 +86,12 @@ def fmt3(s, f="%.1f"):
 
 
 def main():
-    log, out = sys.argv[1], sys.argv[2]
+    args = [a for a in sys.argv[1:] if a != "--no-plot"]
+    if len(args) < 2 or not all("=" in a for a in args[1:]):
+        sys.exit("usage: bench.py OUT_DIR NIC=CONSOLE_LOG... [--no-plot]")
+    out = args[0]
     os.makedirs(out, exist_ok=True)
-    rows = parse(log)
+    rows = [r for a in args[1:] for r in parse(a.split("=", 1)[1], a.split("=", 1)[0])]
     init = [r for r in rows if r.get("kind") == "init"]
     bad = [r for r in rows if r.get("rc") != "0"] + \
         [r for r in init if "eal_init_ms" not in r]
@@ -107,8 +113,11 @@ def main():
     for key in ALLOC_KEYS:
         table.append(("alloc", "2M", 0, key) + compare(alloc, key))
     fwd = [r for r in rows if r.get("kind") == "fwd"]
-    for key in FWD_KEYS:
-        table.append(("fwd", "-", 0, key) + compare(fwd, key))
+    nics = sorted({r["nic"] for r in fwd})
+    for nic in nics:
+        for key in FWD_KEYS:
+            table.append(("fwd", nic, 0, key) +
+                         compare([r for r in fwd if r["nic"] == nic], key))
 
     slopes = []
     for page in sorted({p for p, _ in sizes}):
@@ -120,7 +129,7 @@ def main():
 
     with open(os.path.join(out, "bench.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["section", "page", "mem_mb", "metric", "runs_legacy", "runs_cdev",
+        w.writerow(["section", "page_or_nic", "mem_mb", "metric", "runs_legacy", "runs_cdev",
                     "legacy_min", "legacy_median", "legacy_max",
                     "cdev_min", "cdev_median", "cdev_max", "cdev_over_legacy",
                     "pair_ratio_min", "pair_ratio_median", "pair_ratio_max"])
@@ -129,13 +138,13 @@ def main():
                        ["%.4f" % v for v in (t[5] or (0, 0, 0))] +
                        ["%.4f" % v for v in (t[6] or (0, 0, 0))] + ["%.4f" % t[7]] +
                        ["%.4f" % v for v in (t[8] or (0, 0, 0))])
-    head = "%-5s %-4s %5s  %-21s %5s %26s %26s %6s %17s" % (
-        "", "page", "MiB", "metric", "runs", "legacy min/median/max",
+    head = "%-5s %-14s %5s  %-21s %5s %26s %26s %6s %17s" % (
+        "", "page/NIC", "MiB", "metric", "runs", "legacy min/median/max",
         "cdev min/median/max", "ratio", "pair ratios")
     lines = [head]
     for t in table:
         prec = "%.3f" if t[3] in ("rx_mpps", "virt2phy_us") else "%.1f"
-        lines.append("%-5s %-4s %5s  %-21s %5s %26s %26s %6.3f %17s" % (
+        lines.append("%-5s %-14s %5s  %-21s %5s %26s %26s %6.3f %17s" % (
             t[0], t[1], t[2] or "-", t[3], "%d/%d" % t[4], fmt3(t[5], prec),
             fmt3(t[6], prec), t[7], fmt3(t[8], "%.2f")))
     lines.append("")
@@ -147,10 +156,10 @@ def main():
     sys.stdout.write(text)
 
     if "--no-plot" not in sys.argv:
-        plot(init, fwd, sizes, os.path.join(out, "bench.png"))
+        plot(init, fwd, nics, sizes, os.path.join(out, "bench.png"))
 
 
-def plot(init, fwd, sizes, path):
+def plot(init, fwd, nics, sizes, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -175,15 +184,18 @@ def plot(init, fwd, sizes, path):
     a1.set_title("EAL init")
     a1.grid(True, alpha=0.3)
     a1.legend()
-    for mode, marker in (("legacy", "o"), ("cdev", "s")):
-        pts = [(int(r["rep"]), float(r["rx_mpps"])) for r in fwd
-               if r["mode"] == mode and "rx_mpps" in r]
-        a2.plot([p[0] for p in pts], [p[1] for p in pts], marker, label=mode)
+    for nic, color in zip(nics, ("C0", "C1", "C2", "C3")):
+        for mode, marker in (("legacy", "o"), ("cdev", "s")):
+            pts = [(int(r["rep"]), float(r["rx_mpps"])) for r in fwd
+                   if r["nic"] == nic and r["mode"] == mode and "rx_mpps" in r]
+            a2.plot([p[0] for p in pts], [p[1] for p in pts], marker, color=color,
+                    fillstyle="full" if mode == "cdev" else "none",
+                    label="%s %s" % (nic, mode))
     a2.set_xlabel("repetition (order alternates)")
     a2.set_ylabel("forwarding, Mpps received (both ports)")
     a2.set_title("testpmd io forwarding")
     a2.grid(True, alpha=0.3)
-    a2.legend()
+    a2.legend(fontsize="small", ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     print("plot: %s" % path)
