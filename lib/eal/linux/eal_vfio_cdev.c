@@ -182,16 +182,18 @@ get_pa(uint64_t va, uint64_t *pa)
 }
 
 /*
- * Set while EAL init preallocates memory (-m, --socket-mem): those pages are
- * never freed, so eal_vfio_cdev_pin_preallocated() pins each VA-contiguous
- * run of them as one IOAS area afterwards instead of one area per page.
+ * Set while the memsegs are pinned by run rather than one by one: while EAL
+ * init preallocates memory (-m, --socket-mem), whose pages are never freed
+ * and which eal_vfio_cdev_pin_preallocated() pins afterwards one IOAS area
+ * per VA-contiguous run, and while a failed init frees those pages again.
+ * Meanwhile a memseg is neither pinned nor unpinned on its own.
  */
-static bool seg_pins_batched;
+static bool segs_pinned_by_run;
 
 void
 eal_vfio_cdev_batch_seg_pins(bool on)
 {
-	seg_pins_batched = on;
+	segs_pinned_by_run = on;
 }
 
 rte_iova_t
@@ -203,7 +205,7 @@ eal_vfio_cdev_seg_map(void *addr, size_t len)
 	if (cdev_ops == NULL)
 		return RTE_BAD_IOVA;
 	/* The IOVA stays 0 until eal_vfio_cdev_pin_preallocated() sets it. */
-	if (seg_pins_batched)
+	if (segs_pinned_by_run)
 		return 0;
 	/* Secondaries map pages the primary has already pinned. */
 	if (rte_eal_process_type() == RTE_PROC_PRIMARY) {
@@ -267,64 +269,69 @@ eal_vfio_cdev_pin_memseg_list(struct rte_memseg_list *msl)
 	return pin_seg_run(msl, 0, msl->memseg_arr.count);
 }
 
-/*
- * EAL init fails: give the preallocated pages back, as a failed allocation
- * does. Pins already made go when the failed init closes the iommufd.
- */
-static void
-free_preallocated(struct rte_mem_config *mcfg)
+/* The walk callbacks' memseg list, writable. */
+static struct rte_memseg_list *
+walked_list(const struct rte_memseg_list *msl)
 {
-	struct rte_memseg_list *msl;
-	struct rte_memseg *ms;
-	int i, idx;
+	struct rte_mem_config *mcfg = rte_eal_get_configuration()->mem_config;
 
-	seg_pins_batched = true;
-	for (i = 0; i < RTE_MAX_MEMSEG_LISTS; i++) {
-		msl = &mcfg->memsegs[i];
-		if (msl->base_va == NULL || msl->external)
-			continue;
-		idx = rte_fbarray_find_next_used(&msl->memseg_arr, 0);
-		while (idx >= 0) {
-			ms = rte_fbarray_get(&msl->memseg_arr, idx);
-			ms->flags &= ~RTE_MEMSEG_FLAG_DO_NOT_FREE;
-			eal_memalloc_free_seg(ms);
-			idx = rte_fbarray_find_next_used(&msl->memseg_arr, idx + 1);
-		}
+	return &mcfg->memsegs[msl - mcfg->memsegs];
+}
+
+static int
+pin_preallocated_run(const struct rte_memseg_list *msl,
+		const struct rte_memseg *ms, size_t len, void *arg __rte_unused)
+{
+	struct rte_memseg_list *list = walked_list(msl);
+
+	if (msl->external)
+		return 0;
+	return pin_seg_run(list, rte_fbarray_find_idx(&list->memseg_arr, ms),
+			len / msl->page_sz);
+}
+
+/* Free the memsegs of a VA-contiguous run, as a failed allocation does. */
+static int
+free_preallocated_run(const struct rte_memseg_list *msl,
+		const struct rte_memseg *ms, size_t len, void *arg __rte_unused)
+{
+	struct rte_memseg_list *list = walked_list(msl);
+	int first = rte_fbarray_find_idx(&list->memseg_arr, ms);
+	int i, n = len / msl->page_sz;
+	struct rte_memseg *seg;
+
+	if (msl->external)
+		return 0;
+	for (i = first; i < first + n; i++) {
+		seg = rte_fbarray_get(&list->memseg_arr, i);
+		seg->flags &= ~RTE_MEMSEG_FLAG_DO_NOT_FREE;
+		eal_memalloc_free_seg(seg);
 	}
-	seg_pins_batched = false;
+	return 0;
 }
 
 int
 eal_vfio_cdev_pin_preallocated(void)
 {
-	struct rte_mem_config *mcfg = rte_eal_get_configuration()->mem_config;
-	struct rte_memseg_list *msl;
-	int i, first, n;
-
 	if (cdev_ops == NULL)
 		return -1;
-	for (i = 0; i < RTE_MAX_MEMSEG_LISTS; i++) {
-		msl = &mcfg->memsegs[i];
-		if (msl->base_va == NULL || msl->external)
-			continue;
-		first = rte_fbarray_find_next_used(&msl->memseg_arr, 0);
-		while (first >= 0) {
-			n = rte_fbarray_find_contig_used(&msl->memseg_arr, first);
-			if (pin_seg_run(msl, first, n) != 0) {
-				free_preallocated(mcfg);
-				return -1;
-			}
-			first = rte_fbarray_find_next_used(&msl->memseg_arr, first + n);
-		}
-	}
-	return 0;
+	if (rte_memseg_contig_walk_thread_unsafe(pin_preallocated_run, NULL) == 0)
+		return 0;
+	/*
+	 * EAL init fails: give the preallocated pages back. The runs pinned
+	 * so far are unpinned when the failed init closes the iommufd.
+	 */
+	segs_pinned_by_run = true;
+	rte_memseg_contig_walk_thread_unsafe(free_preallocated_run, NULL);
+	segs_pinned_by_run = false;
+	return -1;
 }
 
 void
 eal_vfio_cdev_seg_unmap(void *addr, size_t len)
 {
 	/* Preallocated pages are pinned by run, and unpinned with the iommufd. */
-	if (cdev_ops == NULL || seg_pins_batched ||
+	if (cdev_ops == NULL || segs_pinned_by_run ||
 			rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return;
 	cdev_ops->dma_unmap(OWNER_MEMSEG, (uintptr_t)addr, len);
