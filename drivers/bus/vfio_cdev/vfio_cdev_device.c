@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include <bus_pci_driver.h>
+#include <rte_eal.h>
+#include <rte_uuid.h>
 
 #include "private.h"
 #include "vfio_cdev_uapi.h"
@@ -123,14 +125,56 @@ vfio_cdev_device_lookup(struct vfio_cdev_device *dev, int report)
 	return ret;
 }
 
+/*
+ * Bind the open device to the iommufd; 0 or a logged errno. --vfio-vf-token
+ * goes with every bind, as on the group path: the kernel refuses a token
+ * only for a device that is no PF or VF of vfio-pci (EINVAL), which then
+ * binds without it.
+ */
+static int
+bind_iommufd(const struct vfio_cdev_device *dev, int iommufd)
+{
+	struct vfio_cdev_bind_iommufd bind = {
+		.argsz = sizeof(bind),
+		.iommufd = iommufd,
+	};
+	rte_uuid_t vf_token;
+	int err;
+
+	rte_eal_vfio_get_vf_token(vf_token);
+	if (!rte_uuid_is_null(vf_token)) {
+		bind.flags = VFIO_DEVICE_BIND_FLAG_TOKEN;
+		bind.token_uuid_ptr = (uintptr_t)vf_token;
+		if (ioctl(dev->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind) == 0)
+			return 0;
+		err = errno;
+		if (err == EACCES) {
+			VFIO_CDEV_LOG(ERR, "%s: the kernel refused the VF token: pass the one the PF was given with --vfio-vf-token (dmesg has the kernel's reason)",
+				dev->name);
+			return err;
+		}
+		bind.flags = 0;
+		bind.token_uuid_ptr = 0;
+	}
+	if (ioctl(dev->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind) == 0)
+		return 0;
+	err = errno;
+	if (err == EACCES)
+		VFIO_CDEV_LOG(ERR, "%s: the kernel wants a VF token (a VF of a PF bound to vfio-pci, or a PF whose VFs are in use): pass it with --vfio-vf-token",
+			dev->name);
+	else if (err == EBUSY)
+		VFIO_CDEV_LOG(ERR, "%s is in use: another process or its VFIO group holds it; close that first",
+			dev->name);
+	else
+		VFIO_CDEV_LOG(ERR, "%s: VFIO_DEVICE_BIND_IOMMUFD failed: %s",
+			dev->name, strerror(err));
+	return err;
+}
+
 int
 vfio_cdev_device_open(struct vfio_cdev_device *dev,
 		const struct vfio_cdev_iommufd *ctx)
 {
-	struct vfio_device_bind_iommufd bind = {
-		.argsz = sizeof(bind),
-		.iommufd = ctx->fd,
-	};
 	struct vfio_device_attach_iommufd_pt attach = {
 		.argsz = sizeof(attach),
 		.pt_id = ctx->ioas_id,
@@ -164,16 +208,9 @@ vfio_cdev_device_open(struct vfio_cdev_device *dev,
 		err = ENODEV;
 		goto close_fd;
 	}
-	if (ioctl(dev->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind) != 0) {
-		err = errno;
-		if (err == EBUSY)
-			VFIO_CDEV_LOG(ERR, "%s is in use: another process or its VFIO group holds it; close that first",
-				dev->name);
-		else
-			VFIO_CDEV_LOG(ERR, "%s: VFIO_DEVICE_BIND_IOMMUFD failed: %s",
-				dev->name, strerror(err));
+	err = bind_iommufd(dev, ctx->fd);
+	if (err != 0)
 		goto close_fd;
-	}
 	if (ioctl(dev->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach) != 0) {
 		err = errno;
 		VFIO_CDEV_LOG(ERR, "%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT failed: %s",

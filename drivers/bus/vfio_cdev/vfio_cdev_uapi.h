@@ -72,14 +72,22 @@ struct iommu_ioas_noiommu_get_pa {
 #define IOMMU_IOAS_NOIOMMU_GET_PA _IO(IOMMUFD_TYPE, 0x95)
 #endif
 
-#ifndef VFIO_DEVICE_BIND_IOMMUFD
-struct vfio_device_bind_iommufd {
+/*
+ * VFIO_DEVICE_BIND_IOMMUFD's argument as of Linux 6.17, which added the VF
+ * token, whatever the age of the installed headers.
+ */
+struct vfio_cdev_bind_iommufd {
 	__u32 argsz;
 	__u32 flags;
 	__s32 iommufd;
 	__u32 out_devid;
+	__aligned_u64 token_uuid_ptr;
 };
+#ifndef VFIO_DEVICE_BIND_IOMMUFD
 #define VFIO_DEVICE_BIND_IOMMUFD _IO(VFIO_TYPE, VFIO_BASE + 18)
+#endif
+#ifndef VFIO_DEVICE_BIND_FLAG_TOKEN
+#define VFIO_DEVICE_BIND_FLAG_TOKEN (1 << 0)
 #endif
 
 #ifndef VFIO_DEVICE_ATTACH_IOMMUFD_PT
