@@ -35,6 +35,8 @@ if [ ${#names[@]} -eq 0 ]; then
 	finish
 fi
 log "${#names[@]} scenario(s): ${names[*]}"
+log "free disk: $(df -h --output=avail "$NOIOMMU_TOP" | tail -1 | tr -d ' ') (tree)," \
+	"$(mkdir -p "$NOIOMMU_CACHE" && df -h --output=avail "$NOIOMMU_CACHE" | tail -1 | tr -d ' ') (cache)"
 
 # 2. Prerequisites and builds (cold: kernels ~8 min each, DPDK a few min).
 if ! initrd=$("$dev/vm-prepare.sh" "${names[@]}"); then
