@@ -41,7 +41,7 @@ check_table() {
 		[[ $tags =~ ^(-|[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*)$ ]] || bad "bad tags '$tags'"
 		[[ $kernel =~ ^(full|nogroup|debian-[a-z]+(-cloud)?)$ ]] || bad "kernel '$kernel'"
 		case $nic in e1000e|igb|virtio-net-pci) ;; *) bad "nic '$nic'" ;; esac
-		case $kind in testpmd) ;; cmd) [ "$args" != - ] || bad "cmd without args" ;;
+		case $kind in testpmd | l2fwd) ;; cmd) [ "$args" != - ] || bad "cmd without args" ;;
 		*) bad "kind '$kind'" ;; esac
 		[[ $user =~ ^(root|dpdk:[a-z_,]*(:[0-9]+)?)$ ]] || bad "user '$user'"
 		[ "$preload" = - ] || [ -f "$NOIOMMU_TOP/devtools/guest/$preload.c" ] ||
@@ -102,9 +102,12 @@ debian-*)
 	;;
 *) bzimage=$(noiommu_kernel_image "$kernel") ;;
 esac
-# Rows of the installed DPDK: its overlay after the main archive.
-if [[ " $kargs " == *" noiommu.installed=1 "* ]]; then
-	overlay=$("$NOIOMMU_TOP/devtools/build-oot.sh")
+# Rows of the installed DPDK, and of the example built against it: their
+# overlay after the main archive.
+overlay=
+[[ " $kargs " == *" noiommu.installed=1 "* ]] && overlay=$("$NOIOMMU_TOP/devtools/build-oot.sh")
+[ "$kind" = l2fwd ] && overlay=$("$NOIOMMU_TOP/devtools/build-example.sh")
+if [ -n "$overlay" ]; then
 	combined=$NOIOMMU_CACHE/initramfs/$(basename "$initrd" .cpio.gz)+$(basename "$overlay")
 	[ -f "$combined" ] || cat "$initrd" "$overlay" > "$combined"
 	initrd=$combined
@@ -139,11 +142,17 @@ cmdline+=" noiommu.trace=$trace"
 [ -n "$args" ] && cmdline+=" noiommu.args64=$(printf '%s' "$args" | base64 -w0)"
 
 # Fixed MACs, so the capture check knows which port sent each frame.
+# l2fwd has no --tx-first: a third NIC is the traffic source.
 nic_macs=(52:54:00:00:00:01 52:54:00:00:00:02)
+source_mac=
+if [ "$kind" = l2fwd ]; then
+	source_mac=52:54:00:00:00:03
+	nic_macs+=("$source_mac")
+fi
 # Only rows whose frames are checked capture: the wire grows by ~15 MB/s,
 # and a kill loop's unchecked capture reached 7 GB and filled CI's disk.
 capture=false
-[ "$kind" = testpmd ] && [ "${expect%%:*}" = pass ] && capture=true
+case $kind in testpmd | l2fwd) [ "${expect%%:*}" = pass ] && capture=true ;; esac
 
 # QEMU command line for this VM; $1 = accel, $2 = output dir, $3 = cmdline.
 qemu_cmd() {
@@ -161,7 +170,7 @@ qemu_cmd() {
 		-kernel "$bzimage" -initrd "$initrd" -append "$3"
 		-serial "file:$2/console.log" -serial "file:$2/guest.json")
 	# Slots 4 and 6: igb reserves the slot after it for its VFs.
-	for i in 0 1; do
+	for i in "${!nic_macs[@]}"; do
 		qemu+=(-netdev "hubport,id=hp$i,hubid=0"
 			-device "$nic,netdev=hp$i,addr=$((4 + 2 * i)),romfile=,mac=${nic_macs[i]}")
 	done
@@ -255,7 +264,8 @@ fi
 capjson=
 if $capture; then
 	python3 "$NOIOMMU_TOP/devtools/check-capture.py" --json "$out/capture.json" --keep 1000 \
-		--ports "${nic_macs[0]},${nic_macs[1]}" "$out/capture.pcap" > "$out/capture.txt" || true
+		--ports "${nic_macs[0]},${nic_macs[1]}" ${source_mac:+--source "$source_mac"} \
+		"$out/capture.pcap" > "$out/capture.txt" || true
 	capjson=$out/capture.json
 fi
 exec python3 "$NOIOMMU_TOP/devtools/vm-verdict.py" \
