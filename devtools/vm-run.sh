@@ -102,10 +102,11 @@ debian-*)
 	;;
 *) bzimage=$(noiommu_kernel_image "$kernel") ;;
 esac
-# Rows of the installed DPDK, and of the example built against it: their
-# overlay after the main archive.
+# Rows of the installed DPDK, of the example built against it and of
+# dpdk-devbind.py: their overlay after the main archive.
 overlay=
 [[ " $kargs " == *" noiommu.installed=1 "* ]] && overlay=$("$NOIOMMU_TOP/devtools/build-oot.sh")
+[[ " $kargs " == *" noiommu.devbind=1 "* ]] && overlay=$("$NOIOMMU_TOP/devtools/build-devbind.sh")
 [ "$kind" = l2fwd ] && overlay=$("$NOIOMMU_TOP/devtools/build-example.sh")
 if [ -n "$overlay" ]; then
 	combined=$NOIOMMU_CACHE/initramfs/$(basename "$initrd" .cpio.gz)+$(basename "$overlay")
