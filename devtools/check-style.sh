@@ -45,6 +45,14 @@ done
 (cd "$work/repo" && devtools/check-git-log.sh -r "HEAD~${#patches[@]}..HEAD") \
 	> "$work/git-log.log" 2>&1 || true
 
+# Both tools must have gone through every patch: a run that stopped early
+# reports no findings either.
+n_cp=$((${#patches[@]} + 1))
+grep -Eq "^[0-9]+/$n_cp valid patch" "$work/checkpatch.log" ||
+	die "checkpatches.sh did not report on all $n_cp patches: $(tail -n 3 "$work/checkpatch.log" | tr '\n' ' ')"
+grep -Eq "^${#patches[@]}/${#patches[@]} valid patch|checked ${#patches[@]} patch" "$work/git-log.log" ||
+	die "check-git-log.sh did not report on all ${#patches[@]} patches: $(tail -n 3 "$work/git-log.log" | tr '\n' ' ')"
+
 # Findings, one per line (message, file), less the accepted ones.
 python3 - "$NOIOMMU_TOP/devtools/checkpatch-exceptions.txt" \
 	"$work/checkpatch.log" "$work/git-log.log" > "$work/findings" <<'PY'
