@@ -7,19 +7,48 @@
 #          config/x86/cross-mingw: the EAL hooks must leave Windows
 #          building, and the Linux-only bus and dpdk-test-noiommu must be
 #          left out by their meson files
-# FreeBSD cannot be built here; lib/eal/freebsd/eal_vfio_cdev.c holds the
-# stubs it needs. Builds are incremental (devtools/build-dpdk.sh): a warm
-# run takes seconds.
-# Usage: build-matrix.sh [gcc|clang|mingw]...   (default: all three)
+#   freebsd-stubs  FreeBSD cannot be built here: its stubs
+#          (lib/eal/freebsd/eal_vfio_cdev.c) are compiled -Werror against
+#          the FreeBSD EAL headers and must define every rte_vfio_cdev_*
+#          symbol of lib/eal/version.map
+# Builds are incremental (devtools/build-dpdk.sh): a warm run takes seconds.
+# Usage: build-matrix.sh [gcc|clang|mingw|freebsd-stubs]...   (default: all)
 # Prints one line per target; exits non-zero if one failed.
 set -uo pipefail
 source "$(dirname "$0")/noiommu-common.sh"
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(gcc clang mingw)
+[ ${#targets[@]} -gt 0 ] || targets=(gcc clang mingw freebsd-stubs)
 rc=0
-err=$(mktemp); trap 'rm -f "$err"' EXIT
+err=$(mktemp); obj=$(mktemp); trap 'rm -rf "$err" "$obj" "$obj.inc"' EXIT
+
+# freebsd_stubs GCC_BUILD_DIR: one line, status 0 if the stubs hold.
+freebsd_stubs() {
+	local tree=$1/../tree want have missing
+	tree=$(cd "$tree" && pwd)
+	# FreeBSD's rte_os.h wants its libc's <pthread_np.h> and cpuset_t.
+	mkdir -p "$obj.inc"
+	printf '#define _GNU_SOURCE\n#include <sched.h>\ntypedef cpu_set_t cpuset_t;\n' > "$obj.inc/pthread_np.h"
+	gcc -c -Wall -Wextra -Werror -include rte_config.h -I"$1" -I"$tree/config" -I"$obj.inc" \
+		-I"$tree/lib/eal/include" -I"$tree/lib/eal/freebsd/include" \
+		-I"$tree/lib/eal/x86/include" -I"$tree/lib/kvargs" \
+		-o "$obj" "$tree/lib/eal/freebsd/eal_vfio_cdev.c" 2> "$err" ||
+		{ echo "freebsd-stubs: FAILED: $(tr '\n' ' ' < "$err" | cut -c1-600)"; return 1; }
+	want=$(grep -o 'rte_vfio_cdev_[a-z_]*' "$tree/lib/eal/version.map" | sort -u)
+	have=$(nm -g --defined-only "$obj" | awk '{print $3}' | sort -u)
+	missing=$(comm -23 <(echo "$want") <(echo "$have") | tr '\n' ' ')
+	if [ -n "$missing" ]; then
+		echo "freebsd-stubs: FAILED: version.map symbols without a FreeBSD stub: $missing"
+		return 1
+	fi
+	echo "freebsd-stubs: OK, -Werror against the FreeBSD EAL headers, $(echo "$want" | wc -l) of $(echo "$want" | wc -l) version.map symbols defined"
+}
+
 for t in "${targets[@]}"; do
+	if [ "$t" = freebsd-stubs ]; then
+		freebsd_stubs "$(DPDK_TARGET=gcc "$NOIOMMU_TOP/devtools/build-dpdk.sh" 2> /dev/null)" || rc=1
+		continue
+	fi
 	if ! dir=$(DPDK_TARGET=$t "$NOIOMMU_TOP/devtools/build-dpdk.sh" 2> "$err"); then
 		echo "$t: FAILED: $(grep -v '^\[' "$err" | tr '\n' ' ' | cut -c1-600)"
 		rc=1

@@ -80,10 +80,11 @@ out=$("$dev/check-style.sh" 2>&1) &&
 out=$("$dev/build-docs.sh" 2>&1) &&
 	result PASS host:docs -- "$out" || result FAIL host:docs -- "$(tr '\n' ' ' <<< "$out")"
 
-# The build matrix: -Werror with gcc (the build above) and clang, and the
-# Windows cross build with MinGW-w64 (cold: about 5 and 4 minutes).
-mapfile -t lines < <("$dev/build-matrix.sh" gcc clang mingw)
-[ ${#lines[@]} -eq 3 ] || result FAIL host:build-matrix -- "3 targets, ${#lines[@]} results: ${lines[*]}"
+# The build matrix: -Werror with gcc (the build above) and clang, the
+# Windows cross build with MinGW-w64 (cold: about 5 and 4 minutes), and
+# the FreeBSD stubs compiled against FreeBSD's EAL headers.
+mapfile -t lines < <("$dev/build-matrix.sh" gcc clang mingw freebsd-stubs)
+[ ${#lines[@]} -eq 4 ] || result FAIL host:build-matrix -- "4 targets, ${#lines[@]} results: ${lines[*]}"
 for line in "${lines[@]}"; do
 	case $line in
 	*": OK"*) result PASS "host:build-${line%%:*}" -- "${line#*: }" ;;
