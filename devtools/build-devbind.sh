@@ -40,15 +40,5 @@ install -D -m 0755 "$devbind" "$root/usr/bin/dpdk-devbind.py"
 echo "$modules" | cpio -pdm --quiet "$root"
 # The interpreter finds its exec_prefix by this directory.
 mkdir -p "$root$("$python" -c 'import sysconfig; print(sysconfig.get_path("platstdlib"))')/lib-dynload"
-ldd "$python" "$lspci" | awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u |
-	while read -r lib; do
-		dir=$(realpath "$(dirname "$lib")")
-		mkdir -p "$root$dir"
-		cp -L "$lib" "$root$dir/"
-	done
-mkdir -p "$(dirname "$out")"
-(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -6 > "$out.tmp"
-mv "$out.tmp" "$out"
-ls -t "$NOIOMMU_CACHE"/initramfs/devbind-*.cpio.gz | tail -n +3 | xargs -r rm -f
-log "dpdk-devbind.py guest overlay: $out ($(du -h "$out" | cut -f1))"
-echo "$out"
+ldd "$python" "$lspci" | awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u | overlay_libs "$root"
+overlay_pack "$root" "$out" "dpdk-devbind.py guest overlay"

@@ -44,9 +44,4 @@ nm "$ex/build/l2fwd-static" | grep -w businitfn_vfio_cdev > /dev/null ||
 
 root=$(mktemp -d); trap 'rm -rf "$root"' EXIT
 install -D -m 0755 "$ex/build/l2fwd-static" "$root/opt/examples/dpdk-l2fwd"
-mkdir -p "$(dirname "$out")"
-(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -6 > "$out.tmp"
-mv "$out.tmp" "$out"
-ls -t "$NOIOMMU_CACHE"/initramfs/example-*.cpio.gz | tail -n +3 | xargs -r rm -f
-log "examples/l2fwd guest overlay: $out ($(du -h "$out" | cut -f1))"
-echo "$out"
+overlay_pack "$root" "$out" "examples/l2fwd guest overlay"

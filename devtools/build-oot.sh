@@ -45,15 +45,5 @@ install -m 0755 "$oot/dpdk-test-noiommu" "$root/opt/noiommu/"
 # System libraries the installed DPDK needs beyond what the main image has.
 find "$root$prefix" "$root/opt/noiommu" -type f \( -name '*.so*' -o -perm -0100 \) -print0 |
 	{ LD_LIBRARY_PATH=$(dirname "$pc") xargs -0 ldd 2>/dev/null || true; } |
-	awk '$2 == "=>" && $3 ~ /^\// {print $3}' | grep -v "^$prefix" | sort -u |
-	while read -r lib; do
-		dir=$(realpath "$(dirname "$lib")")
-		mkdir -p "$root$dir"
-		cp -L "$lib" "$root$dir/"
-	done
-mkdir -p "$(dirname "$out")"
-(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -6 > "$out.tmp"
-mv "$out.tmp" "$out"
-ls -t "$NOIOMMU_CACHE"/initramfs/installed-*.cpio.gz | tail -n +3 | xargs -r rm -f
-log "installed-DPDK overlay: $out ($(du -h "$out" | cut -f1))"
-echo "$out"
+	awk '$2 == "=>" && $3 ~ /^\// {print $3}' | grep -v "^$prefix" | sort -u | overlay_libs "$root"
+overlay_pack "$root" "$out" "installed-DPDK overlay"

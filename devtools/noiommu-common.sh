@@ -100,3 +100,25 @@ noiommu_debian_kernel() {
 	[[ $spec == *-cloud ]] && flavour=cloud-amd64
 	"$NOIOMMU_TOP/devtools/debian-kernel.sh" "${spec%-cloud}" "$flavour"
 }
+
+# Guest overlays: cpio archives vm-run.sh appends to the initramfs.
+# overlay_libs ROOT: copies the libraries whose paths stdin lists into ROOT,
+# at their real directories.
+overlay_libs() {
+	local lib dir
+	while read -r lib; do
+		dir=$(realpath "$(dirname "$lib")")
+		mkdir -p "$1$dir"
+		cp -L "$lib" "$1$dir/"
+	done
+}
+# overlay_pack ROOT OUT WHAT: packs ROOT into OUT (.../KIND-KEY.cpio.gz),
+# keeps the two newest archives of that kind, prints OUT.
+overlay_pack() {
+	mkdir -p "$(dirname "$2")"
+	(cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -6 > "$2.tmp"
+	mv "$2.tmp" "$2"
+	ls -t "${2%-*}"-*.cpio.gz | tail -n +3 | xargs -r rm -f
+	log "$3: $2 ($(du -h "$2" | cut -f1))"
+	echo "$2"
+}
