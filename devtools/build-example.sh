@@ -29,8 +29,9 @@ log "installing the static DPDK into $stage"
 rm -rf "$stage"
 meson install -C "$build" --destdir "$stage" --quiet > "$build/install-static.log" 2>&1 ||
 	{ tail -20 "$build/install-static.log" >&2; die "meson install failed (log $build/install-static.log)"; }
-pc=$(dirname "$(find "$stage" -name libdpdk.pc | head -1)")
-[ -d "$pc" ] || die "no libdpdk.pc in $stage"
+pc=$(find "$stage" -name libdpdk.pc | head -1)
+[ -n "$pc" ] || die "no libdpdk.pc in $stage"
+pc=$(dirname "$pc")
 
 ex=$NOIOMMU_TOP/build/example-l2fwd
 log "building examples/l2fwd with pkg-config --static libdpdk ($ex)"

@@ -36,12 +36,13 @@ freebsd_stubs() {
 		{ echo "freebsd-stubs: FAILED: $(tr '\n' ' ' < "$err" | cut -c1-600)"; return 1; }
 	want=$(grep -o 'rte_vfio_cdev_[a-z_]*' "$tree/lib/eal/version.map" | sort -u)
 	have=$(nm -g --defined-only "$obj" | awk '{print $3}' | sort -u)
+	[ -n "$want" ] || { echo "freebsd-stubs: FAILED: no rte_vfio_cdev_* symbol in lib/eal/version.map"; return 1; }
 	missing=$(comm -23 <(echo "$want") <(echo "$have") | tr '\n' ' ')
 	if [ -n "$missing" ]; then
 		echo "freebsd-stubs: FAILED: version.map symbols without a FreeBSD stub: $missing"
 		return 1
 	fi
-	echo "freebsd-stubs: OK, -Werror against the FreeBSD EAL headers, $(echo "$want" | wc -l) of $(echo "$want" | wc -l) version.map symbols defined"
+	echo "freebsd-stubs: OK, -Werror against the FreeBSD EAL headers, all $(echo "$want" | wc -l) rte_vfio_cdev_* symbols of version.map defined"
 }
 
 for t in "${targets[@]}"; do

@@ -18,6 +18,7 @@ build=$(DPDK_LINK=shared "$NOIOMMU_TOP/devtools/build-dpdk.sh")
 log "installing DPDK into $NOIOMMU_CACHE/dpdk/prefix"
 meson install -C "$build" --quiet > "$build/install.log" 2>&1 ||
 	{ tail -20 "$build/install.log" >&2; die "meson install failed (log $build/install.log)"; }
-pc=$(dirname "$(find "$NOIOMMU_CACHE/dpdk/prefix" -name libdpdk.pc | head -1)")
-[ -d "$pc" ] || die "no libdpdk.pc installed"
+pc=$(find "$NOIOMMU_CACHE/dpdk/prefix" -name libdpdk.pc | head -1)
+[ -n "$pc" ] || die "no libdpdk.pc installed"
+pc=$(dirname "$pc")
 echo "$pc"
