@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Build the patched tree, -Werror, for each target the series must build on:
 #   gcc    Linux, Debian's gcc (the build the VM tests run)
-#   clang  Linux, Debian's clang
+#   clang  Linux, Debian's clang: what the project changes or adds
 #   mingw  Windows, cross-built with MinGW-w64 and DPDK's
-#          config/x86/cross-mingw: the EAL hooks must leave Windows
-#          building, and the Linux-only bus and dpdk-test-noiommu must be
-#          left out by their meson files
+#          config/x86/cross-mingw, the same part: the EAL hooks must leave
+#          Windows building, and the Linux-only bus and dpdk-test-noiommu
+#          must be left out by their meson files
 #   freebsd-stubs  FreeBSD cannot be built here: its stubs
 #          (lib/eal/freebsd/eal_vfio_cdev.c) are compiled -Werror against
 #          the FreeBSD EAL headers and must define every rte_vfio_cdev_*
@@ -67,11 +67,20 @@ for t in "${targets[@]}"; do
 			rc=1
 		fi
 		;;
-	*)
+	gcc)
 		if [ -x "$dir/app/dpdk-test-noiommu" ] && [ -e "$dir/drivers/librte_bus_vfio_cdev.a" ]; then
 			echo "$t: OK, -Werror, $objs objects, bus/vfio_cdev and dpdk-test-noiommu built"
 		else
 			echo "$t: FAILED: no bus/vfio_cdev or dpdk-test-noiommu in $dir"
+			rc=1
+		fi
+		;;
+	*)
+		if ls "$dir"/app/dpdk-test-noiommu.p/*.o > /dev/null 2>&1 &&
+			[ -e "$dir/drivers/librte_bus_vfio_cdev.a" ]; then
+			echo "$t: OK, -Werror, $objs objects: the project's C files, EAL, bus/pci and bus/vfio_cdev"
+		else
+			echo "$t: FAILED: no bus/vfio_cdev or dpdk-test-noiommu objects in $dir"
 			rc=1
 		fi
 		;;
