@@ -97,8 +97,8 @@ dpdk:x:1000:
 EOF
 
 mkdir -p "$(dirname "$out")"
-(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -6 > "$out.tmp"
-mv "$out.tmp" "$out"
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -6 > "$out.$$"
+mv "$out.$$" "$out"
 # Keep the four newest images (the normal and the sanitizer build alternate),
 # and drop the combined images (image+overlay) of images gone.
 ls -t "$NOIOMMU_CACHE"/initramfs/????????????????.cpio.gz | tail -n +5 | xargs -r rm -f

@@ -11,6 +11,12 @@ DPDK_BASE_DEB_VERSION=22.11.11-0+deb12u1
 # Oldest kernel with IOMMU_IOAS_NOIOMMU_GET_PA.
 KERNEL_MIN_SERIES=7.3
 
+# phase_done NAME START: "NAME SECONDS-since-START" into $NOIOMMU_PHASES,
+# the test command's phase summary, when it is set.
+phase_done() {
+	[ -z "${NOIOMMU_PHASES:-}" ] || echo "$1 $((SECONDS - $2))" >> "$NOIOMMU_PHASES"
+}
+
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
@@ -116,8 +122,8 @@ overlay_libs() {
 # keeps the two newest archives of that kind, prints OUT.
 overlay_pack() {
 	mkdir -p "$(dirname "$2")"
-	(cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -6 > "$2.tmp"
-	mv "$2.tmp" "$2"
+	(cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -6 > "$2.$$"
+	mv "$2.$$" "$2"
 	ls -t "${2%-*}"-*.cpio.gz | tail -n +3 | xargs -r rm -f
 	log "$3: $2 ($(du -h "$2" | cut -f1))"
 	echo "$2"

@@ -4,6 +4,9 @@
 #
 # Usage: vm-run.sh NAME          run scenario NAME, print one PASS/FAIL line
 #                                (a FAIL: and the end of the guest's output)
+#        vm-run.sh --prepare NAME  build NAME's kernel and initramfs only
+#        vm-run.sh --own-build NAME  status 0 if NAME's image needs a build
+#                                beyond the main one (sanitizer build, overlay)
 #        vm-run.sh --list [RE]   names of rows whose name or a tag matches RE
 #        vm-run.sh --check       validate the scenario table
 # Environment: NOIOMMU_INITRD (image from build-initramfs.sh; built from the
@@ -65,18 +68,26 @@ case ${1:-} in
 		if ($1 ~ re) { print $1; next }
 		n = split($2, t, ","); for (i = 1; i <= n; i++) if (t[i] ~ "^(" re ")$") { print $1; next } }'
 	exit 0 ;;
+--prepare|--own-build) mode=$1; shift ;;
 ''|-*) sed -n '3,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
+*) mode=run ;;
 esac
 
-name=$1
+name=${1:-}
 line=$(rows | awk -F'\t' -v n="$name" '$1 == n && !done {print; done = 1}')
 [ -n "$line" ] || die "no scenario '$name' in $SCENARIOS"
 IFS=$'\t' read -r name tags kernel nic kind user preload kargs expect args <<< "$line"
 [ "$kargs" = - ] && kargs=
 [ "$args" = - ] && args=
+sanitized=false installed=false devbind=false
+[[ " $kargs " == *" noiommu.sanitized=1 "* ]] && sanitized=true
+[[ " $kargs " == *" noiommu.installed=1 "* ]] && installed=true
+[[ " $kargs " == *" noiommu.devbind=1 "* ]] && devbind=true
+if [ "$mode" = --own-build ]; then
+	$sanitized || $installed || $devbind || [ "$kind" = l2fwd ]
+	exit
+fi
 
-out=${VM_OUT:-$NOIOMMU_TOP/build/vm/$name}
-rm -rf "$out"; mkdir -p "$out"
 timeout_s=${VM_TIMEOUT:-300}
 boot_timeout=${VM_BOOT_TIMEOUT:-60}
 fwd_secs=${VM_FWD_SECS:-5}
@@ -86,10 +97,17 @@ if [ -z "$initrd" ]; then
 fi
 [ -f "$initrd" ] || die "initramfs $initrd missing"
 # Rows of the ASan + UBSan build: its own image.
-if [[ " $kargs " == *" noiommu.sanitized=1 "* ]]; then
+if $sanitized; then
 	initrd=$("$NOIOMMU_TOP/devtools/build-initramfs.sh" \
 		"$(DPDK_SANITIZE=1 "$NOIOMMU_TOP/devtools/build-dpdk.sh")")
 fi
+# concat_once OUT IN...: OUT is the archives IN in order, written once
+# (rows run side by side: a reader never sees a half-written file).
+concat_once() {
+	local out=$1; shift
+	[ -f "$out" ] && return 0
+	cat "$@" > "$out.$$" && mv "$out.$$" "$out"
+}
 case $kernel in
 debian-*)
 	# Debian's own kernel: its modules go in a second cpio archive,
@@ -97,7 +115,7 @@ debian-*)
 	kdir=$(noiommu_debian_kernel "$kernel")
 	bzimage=$kdir/vmlinuz
 	combined=$NOIOMMU_CACHE/initramfs/$(basename "$initrd" .cpio.gz)+$(basename "$kdir").cpio.gz
-	[ -f "$combined" ] || cat "$initrd" "$kdir/modules.cpio.gz" > "$combined"
+	concat_once "$combined" "$initrd" "$kdir/modules.cpio.gz"
 	initrd=$combined
 	;;
 *) bzimage=$(noiommu_kernel_image "$kernel") ;;
@@ -105,14 +123,20 @@ esac
 # Rows of the installed DPDK, of the example built against it and of
 # dpdk-devbind.py: their overlay after the main archive.
 overlay=
-[[ " $kargs " == *" noiommu.installed=1 "* ]] && overlay=$("$NOIOMMU_TOP/devtools/build-oot.sh")
-[[ " $kargs " == *" noiommu.devbind=1 "* ]] && overlay=$("$NOIOMMU_TOP/devtools/build-devbind.sh")
+$installed && overlay=$("$NOIOMMU_TOP/devtools/build-oot.sh")
+$devbind && overlay=$("$NOIOMMU_TOP/devtools/build-devbind.sh")
 [ "$kind" = l2fwd ] && overlay=$("$NOIOMMU_TOP/devtools/build-example.sh")
 if [ -n "$overlay" ]; then
 	combined=$NOIOMMU_CACHE/initramfs/$(basename "$initrd" .cpio.gz)+$(basename "$overlay")
-	[ -f "$combined" ] || cat "$initrd" "$overlay" > "$combined"
+	concat_once "$combined" "$initrd" "$overlay"
 	initrd=$combined
 fi
+if [ "$mode" = --prepare ]; then
+	echo "$initrd"
+	exit 0
+fi
+out=${VM_OUT:-$NOIOMMU_TOP/build/vm/$name}
+rm -rf "$out"; mkdir -p "$out"
 
 # Memory: 2 MiB hugepages (256 unless kargs asks for another count) plus
 # 512 MiB of room, plus any 1 GiB pages asked for.
@@ -128,7 +152,7 @@ if [[ " $kargs " =~ \ hugepagesz=1G\ hugepages=([0-9]+)\  ]]; then
 	mem=$((mem + 1024 * (BASH_REMATCH[1] + 2)))
 fi
 # The sanitizer image unpacks to about 500 MiB, and ASan needs its shadow.
-[[ " $kargs " == *" noiommu.sanitized=1 "* ]] && mem=$((mem + 2048))
+$sanitized && mem=$((mem + 2048))
 cmdline="console=ttyS0 panic=-1 tsc=reliable"
 cmdline+=" default_hugepagesz=2M hugepagesz=2M hugepages=$huge2m"
 [[ $kargs == *vfio.enable_unsafe_noiommu_mode=* ]] ||
