@@ -26,6 +26,9 @@
  *                  and the IOVA table stays exact; with --vfio-cdev and
  *                  another port left, the kernel's unbind of the removed
  *                  device must complete in between
+ *   reinit         a second rte_eal_init() fails with EALREADY and leaves
+ *                  this instance as it was: its ports, and every memseg
+ *                  still pinned at its IOVA (the check above)
  *   ports          every port has received and sent packets (run it in a
  *                  secondary beside a forwarding primary: reading a port's
  *                  counters uses the device fd the primary passed over)
@@ -91,6 +94,28 @@ cmd_check(int pagemap_fd, int cdev)
 		ret = -1;
 	}
 	return ret;
+}
+
+/* The arguments of the first rte_eal_init(), which may reorder argv. */
+static char *init_argv[64];
+static int init_argc;
+
+static int
+cmd_reinit(int pagemap_fd, int cdev)
+{
+	uint16_t before = rte_eth_dev_count_avail(), after;
+	int ret, err;
+
+	ret = rte_eal_init(init_argc, init_argv);
+	err = rte_errno;
+	after = rte_eth_dev_count_avail();
+	printf("reinit: rte_eal_init() again: %d (%s), ports %u before, %u after\n",
+		ret, ret < 0 ? rte_strerror(err) : "success", before, after);
+	if (ret >= 0 || err != EALREADY || before == 0 || after != before) {
+		printf("reinit: FAIL the running instance changed\n");
+		return -1;
+	}
+	return cmd_check(pagemap_fd, cdev);
 }
 
 static int
@@ -376,13 +401,15 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return extmem_run(pagemap_fd, cdev);
 	if (strcmp(cmd, "hotplug") == 0)
 		return hotplug_run(pagemap_fd, cdev);
+	if (strcmp(cmd, "reinit") == 0)
+		return cmd_reinit(pagemap_fd, cdev);
 	if (strcmp(cmd, "ports") == 0)
 		return cmd_ports();
 	if (strcmp(cmd, "wait-secondaries") == 0)
 		return cmd_wait_secondaries();
 	if (strcmp(cmd, "dump") == 0 && dump_path != NULL)
 		return cmd_dump(dump_path);
-	printf("unknown command '%s' (check, churn, pchurn, soak, exhaust, extmem, hotplug, ports, wait-secondaries, init, bench, dump FILE)\n",
+	printf("unknown command '%s' (check, churn, pchurn, soak, exhaust, extmem, hotplug, reinit, ports, wait-secondaries, init, bench, dump FILE)\n",
 		cmd);
 	return -1;
 }
@@ -404,6 +431,9 @@ main(int argc, char **argv)
 	cdev = has_arg(argc, argv, "--vfio-cdev");
 	expect_failure = strcmp(argv[argc - 1], "expect-init-failure") == 0;
 	device_bindings(argc, argv, bound_before, sizeof(bound_before));
+	for (init_argc = 0; init_argc < argc &&
+			init_argc < (int)RTE_DIM(init_argv); init_argc++)
+		init_argv[init_argc] = argv[init_argc];
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	n = rte_eal_init(argc, argv);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
