@@ -83,11 +83,16 @@ while IFS= read -r f; do
 done < <(cd "$NOIOMMU_TOP" && find app drivers lib doc -type f 2>/dev/null | sort)
 
 # Files patched or overlaid by an earlier run but not now go back to pristine.
+# (A lookup table, not "printf | grep -q": under pipefail, printf killed by
+# SIGPIPE when grep stops early made a kept file look stale, and it was
+# deleted.)
+declare -A kept=()
+for f in "${patched[@]}" "${overlay[@]}"; do kept[$f]=1; done
 state=$tree/.noiommu-files
 if [ -f "$state" ]; then
 	while IFS= read -r f; do
 		[ -n "$f" ] || continue
-		printf '%s\n' "${patched[@]}" "${overlay[@]}" | grep -qxF "$f" && continue
+		[ -n "${kept[$f]:-}" ] && continue
 		if [ -e "$pristine/$f" ]; then install_if_changed "$f" "$pristine/$f"
 		else rm -f "$tree/$f"; fi
 	done < "$state"

@@ -46,11 +46,11 @@ finish() {
 	echo "phases ($temp run, seconds; the background builds ran beside the rows):"
 	while read -r name s; do
 		share=${shares[$name]:-}
-		printf '  %-28s %5d%s\n' "$name" "$s" \
+		printf '  %-48s %5d%s\n' "$name" "$s" \
 			"${share:+ of $share}$([ -n "$share" ] && [ "$s" -gt "$share" ] && echo '  OVER ITS SHARE')"
 	done < "$NOIOMMU_PHASES"
 	budget=${shares[total]}
-	printf '  %-28s %5d of %d%s\n' total "$total" "$budget" \
+	printf '  %-48s %5d of %d%s\n' total "$total" "$budget" \
 		"$([ "$total" -gt "$budget" ] && echo "  OVER THE $temp BUDGET of $((budget / 60)) min")"
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
