@@ -72,7 +72,7 @@ log "${#names[@]} scenario(s): ${names[*]}"
 log "free disk: $(df -h --output=avail "$NOIOMMU_TOP" | tail -1 | tr -d ' ') (tree)," \
 	"$(mkdir -p "$NOIOMMU_CACHE" && df -h --output=avail "$NOIOMMU_CACHE" | tail -1 | tr -d ' ') (cache)"
 # Cold: no guest kernel of the current configuration in the cache.
-noiommu_kernel_image full > /dev/null 2>&1 || temp=cold
+(noiommu_kernel_image full) > /dev/null 2>&1 || temp=cold
 log "$temp cache ($NOIOMMU_CACHE), $slots VM(s) at once"
 
 # 2. Prerequisites and builds the rows share (cold: the first kernel
