@@ -6,14 +6,18 @@
  * every page size in use, so EAL allocates and frees pages at run time,
  * and check after each step that the IOVA table matches the kernel and
  * that the pinned amount returns to its baseline. The parallel variant
- * does the same on every lcore at once.
+ * does the same on every lcore at once; pquery asks every lcore at once
+ * for the IOVA of one page.
  */
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
+#include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -26,6 +30,8 @@
 #define MAX_PAGE_SIZES 4
 #define KiB (1ULL << 10)
 #define MiB (1ULL << 20)
+/* The anonymous page pquery asks about: a system page. */
+#define PQUERY_PAGE 4096u
 
 static const uint64_t zone_sizes[] = {
 	4 * KiB, 100 * KiB, 1 * MiB + 1, 3 * MiB, 7 * MiB, 17 * MiB,
@@ -366,5 +372,75 @@ exhaust_run(int pagemap_fd)
 	iova_report_print("exhaust: freed", &r);
 	printf("exhaust: memsegs after freeing %" PRIu64 " KiB\n",
 		r.pinned_bytes / 1024);
+	return ret;
+}
+
+/*
+ * pquery: every lcore asks for the IOVA of one anonymous page at once,
+ * over and over. The first query pins the page; every answer must be
+ * that page's address: never RTE_BAD_IOVA, never another.
+ */
+struct pquery {
+	char *page;
+	rte_iova_t want;
+	unsigned int queries;
+	unsigned int no_iova[RTE_MAX_LCORE];
+	unsigned int other_iova[RTE_MAX_LCORE];
+};
+
+static int
+pquery_lcore(void *arg)
+{
+	struct pquery *q = arg;
+	unsigned int me = rte_lcore_id(), i, off;
+	rte_iova_t iova;
+
+	for (i = 0; i < q->queries; i++) {
+		off = (i * RTE_CACHE_LINE_SIZE) % PQUERY_PAGE;
+		iova = rte_mem_virt2iova(q->page + off);
+		if (iova == RTE_BAD_IOVA)
+			q->no_iova[me]++;
+		else if (iova != q->want + off)
+			q->other_iova[me]++;
+	}
+	return 0;
+}
+
+int
+pquery_run(unsigned int cycles)
+{
+	unsigned int lcore, no_iova = 0, other_iova = 0;
+	struct pquery *q;
+	int ret = 0;
+
+	q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return -1;
+	q->page = mmap(NULL, PQUERY_PAGE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q->page == MAP_FAILED) {
+		free(q);
+		return -1;
+	}
+	memset(q->page, 1, PQUERY_PAGE);
+	q->want = rte_mem_virt2iova(q->page);
+	q->queries = cycles * 1000;
+	if (q->want == RTE_BAD_IOVA) {
+		printf("pquery: FAIL no IOVA for an anonymous page\n");
+		ret = -1;
+	} else {
+		rte_eal_mp_remote_launch(pquery_lcore, q, CALL_MAIN);
+		rte_eal_mp_wait_lcore();
+		RTE_LCORE_FOREACH(lcore) {
+			no_iova += q->no_iova[lcore];
+			other_iova += q->other_iova[lcore];
+		}
+		printf("pquery: %u lcores x %u queries of one page: %u without IOVA, %u with another IOVA\n",
+			rte_lcore_count(), q->queries, no_iova, other_iova);
+		if (no_iova != 0 || other_iova != 0)
+			ret = -1;
+	}
+	munmap(q->page, PQUERY_PAGE);
+	free(q);
 	return ret;
 }

@@ -15,6 +15,9 @@
  *   pchurn         the same on every lcore at once; after every reserve
  *                  and every free round the table is checked and VmPin
  *                  must equal the memseg total
+ *   pquery         every lcore asks for the IOVA of one anonymous page,
+ *                  --cycles x 1000 times at once: every answer must be
+ *                  the page's address (run it last: the page stays pinned)
  *   soak           pchurn with the first port's device hot-unplugged and
  *                  re-probed mid-run (the main lcore's share of a cycle)
  *   exhaust        reserve 1 MiB memzones until one is refused (hugepages
@@ -393,6 +396,8 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return churn_run(cycles, pagemap_fd);
 	if (strcmp(cmd, "pchurn") == 0)
 		return pchurn_run(cycles, pagemap_fd, cdev, 0);
+	if (strcmp(cmd, "pquery") == 0)
+		return pquery_run(cycles);
 	if (strcmp(cmd, "soak") == 0)
 		return pchurn_run(cycles, pagemap_fd, cdev, 1);
 	if (strcmp(cmd, "exhaust") == 0)
@@ -409,7 +414,7 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return cmd_wait_secondaries();
 	if (strcmp(cmd, "dump") == 0 && dump_path != NULL)
 		return cmd_dump(dump_path);
-	printf("unknown command '%s' (check, churn, pchurn, soak, exhaust, extmem, hotplug, reinit, ports, wait-secondaries, init, bench, dump FILE)\n",
+	printf("unknown command '%s' (check, churn, pchurn, pquery, soak, exhaust, extmem, hotplug, reinit, ports, wait-secondaries, init, bench, dump FILE)\n",
 		cmd);
 	return -1;
 }

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,7 +198,9 @@ cdev_dma_unmap(const char *owner, uint64_t va, uint64_t len)
 /*
  * Is the page pinned for a query earlier still the one mapped at its
  * address? The memory may have been unmapped and mapped anew since:
- * pin what is there now under another key and compare.
+ * pin what is there now under another key and compare. 1 if it is, 0 if
+ * not, a negative errno when that cannot be told (the check's own pin
+ * failed, e.g. over RLIMIT_MEMLOCK): then the pin stays as it is.
  */
 static int
 pa_query_pin_current(uint64_t page)
@@ -211,36 +214,47 @@ pa_query_pin_current(uint64_t page)
 	ret = vfio_cdev_ioas_map_at(iommufd, page, page | PA_QUERY_CHECK_KEY,
 			PA_QUERY_PAGE);
 	if (ret != 0)
-		return 0;
+		return ret;
 	ret = vfio_cdev_ioas_get_pa_range(iommufd, page | PA_QUERY_CHECK_KEY, 1,
 			&now, &contig);
 	vfio_cdev_ioas_unmap(iommufd, page | PA_QUERY_CHECK_KEY, PA_QUERY_PAGE);
-	return ret == 0 && now == pinned;
+	if (ret != 0)
+		return ret;
+	return now == pinned;
 }
+
+/*
+ * Queries run one at a time: the check, the unpin of a stale pin and the
+ * new pin are one step. (Two lcores asking about one page at once used to
+ * see each other's check key as a stale pin and unpin a live one.)
+ */
+static pthread_mutex_t pa_query_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int
 cdev_pa_query(uint64_t va, uint64_t *pa)
 {
 	uint64_t page = RTE_ALIGN_FLOOR(va, (uint64_t)PA_QUERY_PAGE), contig;
-	int ret;
+	int ret = 0;
 
+	pthread_mutex_lock(&pa_query_lock);
 	switch (vfio_cdev_pin_holders(page, PA_QUERY_PAGE, PA_QUERY_OWNER)) {
 	case PIN_HELD_BY_OTHERS:
 		/* DPDK memory or a DMA map: its owner keeps the pin current. */
 		break;
 	case PIN_HELD_BY_OWNER:
-		if (pa_query_pin_current(page))
+		ret = pa_query_pin_current(page);
+		if (ret != 0)
 			break;
 		vfio_cdev_unpin(iommufd, PA_QUERY_OWNER, page, PA_QUERY_PAGE);
 		/* fall through */
 	case PIN_HELD_BY_NONE:
 		ret = vfio_cdev_pin(iommufd, PA_QUERY_OWNER, page,
 				PA_QUERY_PAGE);
-		/* -EEXIST: another thread pinned it meanwhile. */
-		if (ret != 0 && ret != -EEXIST)
-			return ret;
 		break;
 	}
+	pthread_mutex_unlock(&pa_query_lock);
+	if (ret < 0)
+		return ret;
 	return vfio_cdev_ioas_get_pa_range(iommufd, va, 1, pa, &contig);
 }
 

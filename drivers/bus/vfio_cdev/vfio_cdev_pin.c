@@ -19,11 +19,11 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_common.h>
-#include <rte_spinlock.h>
 #include <rte_string_fns.h>
 
 #include "private.h"
@@ -44,15 +44,21 @@ struct pin_user {
 	char owner[VFIO_CDEV_OWNER_LEN];
 };
 
+/*
+ * A mutex, not a spinlock: it is held across IOMMU_IOAS_MAP and UNMAP,
+ * which take milliseconds per GiB (about 140 ms to unmap 1 GiB under
+ * emulation), and a datapath lcore asking for an IOVA must not spin that
+ * long.
+ */
 static struct {
-	rte_spinlock_t lock;
+	pthread_mutex_t lock;
 	struct pin_area *areas;  /* sorted by va */
 	unsigned int n_areas;
 	unsigned int max_areas;
 	struct pin_user *users;  /* in no order */
 	unsigned int n_users;
 	unsigned int max_users;
-} pins = { .lock = RTE_SPINLOCK_INITIALIZER };
+} pins = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static int
 grow(void **arr, unsigned int *max, unsigned int need, size_t elt)
@@ -155,7 +161,7 @@ vfio_cdev_pin(const struct vfio_cdev_iommufd *ctx, const char *owner,
 
 	if (len == 0 || ((va | len) & (PIN_ALIGN - 1)) != 0 || end < va)
 		return -EINVAL;
-	rte_spinlock_lock(&pins.lock);
+	pthread_mutex_lock(&pins.lock);
 	if (owner_overlaps(owner, va, len)) {
 		ret = -EEXIST;
 		goto unlock;
@@ -208,7 +214,7 @@ vfio_cdev_pin(const struct vfio_cdev_iommufd *ctx, const char *owner,
 	u->len = len;
 	strlcpy(u->owner, owner, sizeof(u->owner));
 unlock:
-	rte_spinlock_unlock(&pins.lock);
+	pthread_mutex_unlock(&pins.lock);
 	return ret;
 }
 
@@ -218,15 +224,15 @@ vfio_cdev_unpin(const struct vfio_cdev_iommufd *ctx, const char *owner,
 {
 	struct pin_user *u;
 
-	rte_spinlock_lock(&pins.lock);
+	pthread_mutex_lock(&pins.lock);
 	u = find_user(owner, va, len);
 	if (u == NULL) {
-		rte_spinlock_unlock(&pins.lock);
+		pthread_mutex_unlock(&pins.lock);
 		return -ENOENT;
 	}
 	*u = pins.users[--pins.n_users];
 	release_areas(ctx, va, len);
-	rte_spinlock_unlock(&pins.lock);
+	pthread_mutex_unlock(&pins.lock);
 	return 0;
 }
 
@@ -237,7 +243,7 @@ vfio_cdev_unpin_within(const struct vfio_cdev_iommufd *ctx, const char *owner,
 	unsigned int i = 0;
 	struct pin_user u;
 
-	rte_spinlock_lock(&pins.lock);
+	pthread_mutex_lock(&pins.lock);
 	while (i < pins.n_users) {
 		u = pins.users[i];
 		if (u.va >= va && u.va + u.len <= va + len &&
@@ -248,7 +254,7 @@ vfio_cdev_unpin_within(const struct vfio_cdev_iommufd *ctx, const char *owner,
 		}
 		i++;
 	}
-	rte_spinlock_unlock(&pins.lock);
+	pthread_mutex_unlock(&pins.lock);
 }
 
 enum vfio_cdev_pin_holders
@@ -257,7 +263,7 @@ vfio_cdev_pin_holders(uint64_t va, uint64_t len, const char *owner)
 	enum vfio_cdev_pin_holders h = PIN_HELD_BY_NONE;
 	unsigned int i;
 
-	rte_spinlock_lock(&pins.lock);
+	pthread_mutex_lock(&pins.lock);
 	for (i = 0; i < pins.n_users; i++) {
 		if (pins.users[i].va >= va + len ||
 				va >= pins.users[i].va + pins.users[i].len)
@@ -268,7 +274,7 @@ vfio_cdev_pin_holders(uint64_t va, uint64_t len, const char *owner)
 		}
 		h = PIN_HELD_BY_OWNER;
 	}
-	rte_spinlock_unlock(&pins.lock);
+	pthread_mutex_unlock(&pins.lock);
 	return h;
 }
 
@@ -276,12 +282,12 @@ void
 vfio_cdev_pins_forget(void)
 {
 	/* Closing the iommufd unpins everything: only forget the records. */
-	rte_spinlock_lock(&pins.lock);
+	pthread_mutex_lock(&pins.lock);
 	free(pins.areas);
 	free(pins.users);
 	pins.areas = NULL;
 	pins.users = NULL;
 	pins.n_areas = pins.max_areas = 0;
 	pins.n_users = pins.max_users = 0;
-	rte_spinlock_unlock(&pins.lock);
+	pthread_mutex_unlock(&pins.lock);
 }
