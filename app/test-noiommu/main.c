@@ -35,6 +35,12 @@
  *   ports          every port has received and sent packets (run it in a
  *                  secondary beside a forwarding primary: reading a port's
  *                  counters uses the device fd the primary passed over)
+ *   anon-at        map a private anonymous page at a fixed address and
+ *                  ask for its IOVA: a primary gets it (and keeps the page
+ *                  pinned), a secondary must get none
+ *   await-secondary
+ *                  (primary) wait until a secondary dpdk-test-noiommu is
+ *                  attached (at most a minute)
  *   wait-secondaries
  *                  (primary) wait until no secondary dpdk-test-noiommu is
  *                  attached: the memory they allocate is the primary's
@@ -64,6 +70,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -273,28 +280,96 @@ ping_reply(const struct rte_mp_msg *msg, const void *peer)
  * Keep the primary (and the memory it serves) alive until no secondary
  * test-noiommu is attached any more, at most 10 minutes.
  */
+/* Secondary dpdk-test-noiommu processes answering a ping, or -1. */
 static int
-cmd_wait_secondaries(void)
+count_secondaries(void)
 {
 	struct timespec ts = { .tv_sec = 1 };
 	struct rte_mp_msg msg = { 0 };
 	struct rte_mp_reply reply;
+	int n;
+
+	strlcpy(msg.name, PING_ACTION, sizeof(msg.name));
+	if (rte_mp_request_sync(&msg, &reply, &ts) != 0)
+		return -1;
+	n = reply.nb_received;
+	free(reply.msgs);
+	return n;
+}
+
+static int
+cmd_wait_secondaries(void)
+{
 	int n, waited;
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
-	strlcpy(msg.name, PING_ACTION, sizeof(msg.name));
 	for (waited = 0; waited < 600; waited++) {
-		if (rte_mp_request_sync(&msg, &reply, &ts) != 0)
-			return -1;
-		n = reply.nb_received;
-		free(reply.msgs);
-		if (n == 0)
-			return 0;
+		n = count_secondaries();
+		if (n <= 0)
+			return n;
 		sleep(1);
 	}
 	printf("wait-secondaries: FAIL secondaries still attached after 10 minutes\n");
 	return -1;
+}
+
+static int
+cmd_await_secondary(void)
+{
+	int n, waited;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return 0;
+	for (waited = 0; waited < 60; waited++) {
+		n = count_secondaries();
+		if (n != 0)
+			return n > 0 ? 0 : -1;
+		sleep(1);
+	}
+	printf("await-secondary: FAIL no secondary attached within a minute\n");
+	return -1;
+}
+
+/*
+ * A private page of this process at one fixed address, the same in a
+ * primary and its secondary. The primary gets its IOVA (and keeps it
+ * pinned); a secondary must get none: its IOVA queries go to the
+ * primary's IOAS, where this address is the primary's page.
+ */
+#define ANON_AT_VA UINT64_C(0x500000000000)
+#define ANON_AT_LEN 4096u
+
+static int
+cmd_anon_at(void)
+{
+	int primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
+	void *want = (void *)(uintptr_t)ANON_AT_VA, *p;
+	rte_iova_t iova;
+
+	p = mmap(want, ANON_AT_LEN, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p != want) {
+		printf("anon-at: FAIL cannot map %p: %s\n", want,
+			p == MAP_FAILED ? strerror(errno) : "mapped elsewhere");
+		if (p != MAP_FAILED)
+			munmap(p, ANON_AT_LEN);
+		return -1;
+	}
+	memset(p, primary ? 1 : 2, ANON_AT_LEN);
+	iova = rte_mem_virt2iova(p);
+	if (primary) {
+		printf("anon-at: primary's private page at %p has IOVA 0x%" PRIx64 "\n",
+			p, iova);
+		return iova == RTE_BAD_IOVA ? -1 : 0;
+	}
+	if (iova == RTE_BAD_IOVA)
+		printf("anon-at: secondary's private page at %p: no IOVA\n", p);
+	else
+		printf("anon-at: FAIL secondary's private page at %p has IOVA 0x%" PRIx64 "\n",
+			p, iova);
+	munmap(p, ANON_AT_LEN);
+	return iova == RTE_BAD_IOVA ? 0 : -1;
 }
 
 /* Open fds of this process on /dev/iommu, and on VFIO nodes or devices. */
@@ -412,9 +487,13 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return cmd_ports();
 	if (strcmp(cmd, "wait-secondaries") == 0)
 		return cmd_wait_secondaries();
+	if (strcmp(cmd, "await-secondary") == 0)
+		return cmd_await_secondary();
+	if (strcmp(cmd, "anon-at") == 0)
+		return cmd_anon_at();
 	if (strcmp(cmd, "dump") == 0 && dump_path != NULL)
 		return cmd_dump(dump_path);
-	printf("unknown command '%s' (check, churn, pchurn, pquery, soak, exhaust, extmem, hotplug, reinit, ports, wait-secondaries, init, bench, dump FILE)\n",
+	printf("unknown command '%s' (check, churn, pchurn, pquery, soak, exhaust, extmem, hotplug, reinit, ports, anon-at, await-secondary, wait-secondaries, init, bench, dump FILE)\n",
 		cmd);
 	return -1;
 }

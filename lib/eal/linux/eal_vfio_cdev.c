@@ -345,8 +345,18 @@ eal_vfio_cdev_virt2phy(const void *addr)
 
 	if (cdev_ops == NULL)
 		return RTE_BAD_IOVA;
-	/* A secondary reads what the primary pinned, and pins nothing. */
+	/*
+	 * A secondary reads what the primary pinned, and pins nothing. The
+	 * IOAS maps the primary's address space: only memory the two share
+	 * at one address (memsegs, attached external memory) has its answer
+	 * there; a private buffer of this process at an address the primary
+	 * pinned would get the primary's page.
+	 */
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+		if (rte_mem_virt2memseg(addr, NULL) == NULL) {
+			secondary_refuses_pin(addr);
+			return RTE_BAD_IOVA;
+		}
 		ret = get_pa(va, &pa);
 		if (ret == -ENOENT)
 			secondary_refuses_pin(addr);
