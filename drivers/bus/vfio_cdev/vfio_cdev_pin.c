@@ -24,11 +24,11 @@
 #include <string.h>
 
 #include <rte_common.h>
+#include <rte_eal_paging.h>
 #include <rte_string_fns.h>
 
 #include "private.h"
 
-#define PIN_ALIGN 4096u
 
 /* One IOMMU_IOAS_MAP call, and how many users overlap it. */
 struct pin_area {
@@ -159,8 +159,12 @@ vfio_cdev_pin(const struct vfio_cdev_iommufd *ctx, const char *owner,
 	struct pin_user *u;
 	int ret = 0;
 
-	if (len == 0 || ((va | len) & (PIN_ALIGN - 1)) != 0 || end < va)
+	if (len == 0 || ((va | len) & (rte_mem_page_size() - 1)) != 0 ||
+			end < va)
 		return -EINVAL;
+	/* Owners are told apart by name: a cut one could be another's. */
+	if (strlen(owner) >= VFIO_CDEV_OWNER_LEN)
+		return -ENAMETOOLONG;
 	pthread_mutex_lock(&pins.lock);
 	if (owner_overlaps(owner, va, len)) {
 		ret = -EEXIST;
