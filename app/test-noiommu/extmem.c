@@ -8,7 +8,8 @@
  * unpinned after rte_dev_dma_unmap(); that two devices mapping one buffer
  * hold it until both unmapped it, in either order; and that a heap built
  * from rte_mem_virt2iova() answers (testpmd's --mp-alloc=xmem) gets exact
- * IOVAs, pinned until the memory leaves the heap.
+ * IOVAs, pinned until the memory leaves the heap; and that memory
+ * registered with a page size larger than the pages backing it is refused.
  */
 
 #include <errno.h>
@@ -252,6 +253,50 @@ heap_from_virt2iova(int pagemap_fd)
 	return bad == 0 ? 0 : -1;
 }
 
+/*
+ * 4 MiB of anonymous memory registered with a 2 MiB page size, its 4 KiB
+ * pages touched last to first so that their physical addresses run the
+ * other way: no 2 MiB of it is physically contiguous, so no 2 MiB memseg
+ * has one IOVA, and the DMA map must be refused. Nothing may stay pinned.
+ */
+static int
+misdeclared_page_size(struct rte_device *dev)
+{
+	size_t len = EXTMEM_ANON_LEN, pgsz = RTE_PGSIZE_2M;
+	size_t sys = sysconf(_SC_PAGESIZE), off;
+	int64_t before = vm_pinned_bytes(), after;
+	char *map, *addr;
+	int mapped, ret = 0;
+
+	map = mmap(NULL, len + pgsz, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
+		return -1;
+	addr = RTE_PTR_ALIGN_CEIL(map, pgsz);
+	for (off = len; off > 0; off -= sys)
+		addr[off - sys] = 1;
+	if (rte_extmem_register(addr, len, NULL, 0, pgsz) != 0) {
+		printf("extmem misdeclared page size: rte_extmem_register failed: %s\n",
+			rte_strerror(rte_errno));
+		munmap(map, len + pgsz);
+		return -1;
+	}
+	mapped = rte_dev_dma_map(dev, addr, RTE_BAD_IOVA, len) == 0;
+	if (mapped)
+		rte_dev_dma_unmap(dev, addr, RTE_BAD_IOVA, len);
+	after = vm_pinned_bytes();
+	rte_extmem_unregister(addr, len);
+	munmap(map, len + pgsz);
+	if (mapped || after != before) {
+		printf("extmem misdeclared page size: FAIL DMA map %s, VmPin %+" PRId64 " KiB\n",
+			mapped ? "accepted" : "refused", (after - before) / 1024);
+		ret = -1;
+	} else {
+		printf("extmem misdeclared page size: 4 KiB pages registered as 2 MiB, DMA map refused, nothing left pinned\n");
+	}
+	return ret;
+}
+
 int
 extmem_run(int pagemap_fd, int cdev)
 {
@@ -281,5 +326,6 @@ extmem_run(int pagemap_fd, int cdev)
 	}
 	ret |= two_devices(info.device, info2.device, pagemap_fd);
 	ret |= two_devices(info2.device, info.device, pagemap_fd);
+	ret |= misdeclared_page_size(info.device);
 	return ret;
 }

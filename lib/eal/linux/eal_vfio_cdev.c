@@ -412,10 +412,36 @@ eal_vfio_cdev_release_device(const char *dev_addr, int vfio_dev_fd)
 }
 
 /*
- * Give every external memseg in a range the physical address of the page
- * it starts at, or RTE_BAD_IOVA when that is no longer pinned. With
- * must_pin, a page without one fails the call instead. The memory lock
- * keeps the memseg lists from being unregistered meanwhile.
+ * The physical address of [va, va + len) when all of it is pinned and
+ * physically contiguous (0), -EFAULT when it is not contiguous, another
+ * negative errno when it is not pinned. The kernel's contiguous length
+ * stops at the end of each IOAS_MAP area: go on from there.
+ */
+static int
+get_pa_contig(uint64_t va, uint64_t len, uint64_t *pa)
+{
+	uint64_t done = 0, next, contig;
+	int ret;
+
+	while (done < len) {
+		ret = cdev_ops->get_pa(va + done, len - done, &next, &contig);
+		if (ret != 0)
+			return ret;
+		if (done == 0)
+			*pa = next;
+		else if (next != *pa + done)
+			return -EFAULT;
+		done += contig;
+	}
+	return 0;
+}
+
+/*
+ * Give every external memseg in a range the physical address it starts
+ * at, or RTE_BAD_IOVA when it is no longer pinned or not physically
+ * contiguous (memory registered with a page size larger than the pages
+ * backing it). With must_pin, such a memseg fails the call instead. The
+ * memory lock keeps the memseg lists from being unregistered meanwhile.
  */
 static int
 extmem_set_iovas(uint64_t vaddr, uint64_t len, int must_pin)
@@ -423,7 +449,7 @@ extmem_set_iovas(uint64_t vaddr, uint64_t len, int must_pin)
 	struct rte_memseg_list *msl;
 	struct rte_memseg *ms;
 	uint64_t va = vaddr, pa;
-	int ret = 0;
+	int ret = 0, err;
 
 	rte_mcfg_mem_read_lock();
 	while (va < vaddr + len) {
@@ -434,15 +460,19 @@ extmem_set_iovas(uint64_t vaddr, uint64_t len, int must_pin)
 				(uint64_t)rte_mem_page_size());
 			continue;
 		}
-		if (get_pa(ms->addr_64, &pa) != 0) {
-			if (must_pin) {
+		err = get_pa_contig(ms->addr_64, ms->len, &pa);
+		if (err != 0 && must_pin) {
+			if (err == -EFAULT)
+				RTE_LOG(ERR, EAL, "--vfio-cdev: external memseg %p of %zu KiB is not physically contiguous: register the memory with the page size that backs it\n",
+					ms->addr, ms->len / 1024);
+			else
 				RTE_LOG(ERR, EAL, "--vfio-cdev: no physical address for external memseg %p\n",
 					ms->addr);
-				ret = -1;
-				break;
-			}
-			pa = RTE_BAD_IOVA;
+			ret = -1;
+			break;
 		}
+		if (err != 0)
+			pa = RTE_BAD_IOVA;
 		ms->iova = pa;
 		va = ms->addr_64 + ms->len;
 	}
@@ -477,12 +507,15 @@ dma_map(const char *owner, uint64_t vaddr, uint64_t iova, uint64_t len)
 		rte_errno = -ret;
 		return -1;
 	}
-	/* Without an IOMMU the device sees physical addresses only. */
+	/*
+	 * Without an IOMMU the device sees physical addresses only: an IOVA
+	 * given for the range must be the physical address of all of it.
+	 */
 	if (iova != 0 && iova != RTE_BAD_IOVA &&
-			(get_pa(vaddr, &pa) != 0 || pa != iova)) {
+			(get_pa_contig(vaddr, len, &pa) != 0 || pa != iova)) {
 		RTE_LOG(ERR, EAL, "--vfio-cdev: IOVA 0x%" PRIx64 " given for 0x%" PRIx64
-			" is not its physical address: pass RTE_BAD_IOVA and take IOVAs from rte_mem_virt2iova()\n",
-			iova, vaddr);
+			" (%" PRIu64 " bytes) is not the physical address of that range: pass RTE_BAD_IOVA and take IOVAs from rte_mem_virt2iova()\n",
+			iova, vaddr, len);
 		rte_errno = EINVAL;
 		goto unmap;
 	}
