@@ -15,6 +15,8 @@
  *   pchurn         the same on every lcore at once; after every reserve
  *                  and every free round the table is checked and VmPin
  *                  must equal the memseg total
+ *   contig         reserve IOVA-contiguous memzones of 8 KiB to 4 MiB
+ *                  (8 of each size) and check every page against GET_PA
  *   pquery         every lcore asks for the IOVA of one anonymous page,
  *                  --cycles x 1000 times at once: every answer must be
  *                  the page's address (run it last: the page stays pinned)
@@ -471,6 +473,8 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return churn_run(cycles, pagemap_fd);
 	if (strcmp(cmd, "pchurn") == 0)
 		return pchurn_run(cycles, pagemap_fd, cdev, 0);
+	if (strcmp(cmd, "contig") == 0)
+		return contig_run();
 	if (strcmp(cmd, "pquery") == 0)
 		return pquery_run(cycles);
 	if (strcmp(cmd, "soak") == 0)
@@ -493,7 +497,7 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return cmd_anon_at();
 	if (strcmp(cmd, "dump") == 0 && dump_path != NULL)
 		return cmd_dump(dump_path);
-	printf("unknown command '%s' (check, churn, pchurn, pquery, soak, exhaust, extmem, hotplug, reinit, ports, anon-at, await-secondary, wait-secondaries, init, bench, dump FILE)\n",
+	printf("unknown command '%s' (check, churn, pchurn, contig, pquery, soak, exhaust, extmem, hotplug, reinit, ports, anon-at, await-secondary, wait-secondaries, init, bench, dump FILE)\n",
 		cmd);
 	return -1;
 }

@@ -50,6 +50,8 @@ int churn_run(unsigned int cycles, int pagemap_fd);
  * port's device is removed and probed again mid-run.
  */
 int pchurn_run(unsigned int cycles, int pagemap_fd, int cdev, int hotplug);
+/* IOVA-contiguous memzones of 8 KiB to 4 MiB, each page checked. */
+int contig_run(void);
 /* Every lcore queries one anonymous page cycles x 1000 times at once. */
 int pquery_run(unsigned int cycles);
 /* Remove the first port's device and probe it again (the hotplug command). */
