@@ -35,7 +35,7 @@ result() { # PASS|FAIL text...
 # project's 2-core machine: cold (empty cache) and warm. A run over its
 # budget or a phase over its share says so in one line.
 declare -A cold_share=([total]=3600 [host-packages]=240 [debian-kernels]=120
-	[kernels]=720 [dpdk-gcc]=360 [initramfs]=60 [host-checks]=60
+	[kernels]=720 [dpdk-gcc]=420 [initramfs]=60 [host-checks]=60
 	[rows]=1800 [background]=1800 [rows-own-build]=420)
 declare -A warm_share=([total]=1500 [host-packages]=30 [debian-kernels]=30
 	[kernels]=30 [dpdk-gcc]=60 [initramfs]=60 [host-checks]=60
