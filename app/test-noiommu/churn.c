@@ -479,18 +479,16 @@ contig_run(void)
 			va = (char *)mz[n]->addr + off;
 			got = rte_mem_virt2phy(va);
 			pages++;
-			if (got != mz[n]->iova + off) {
-				if (bad++ < 10)
-					printf("  MISMATCH memzone %s (%zu KiB) page %p: iova 0x%" PRIx64
-						" + 0x%" PRIx64 ", kernel 0x%" PRIx64 "\n",
-						mz[n]->name, mz[n]->len / 1024, va,
-						mz[n]->iova, off, got);
-			}
+			if (got != mz[n]->iova + off && bad++ < 10)
+				printf("  MISMATCH memzone %s page %p: iova 0x%" PRIx64
+					" + 0x%" PRIx64 ", kernel 0x%" PRIx64 "\n",
+					mz[n]->name, va, mz[n]->iova, off, got);
 		}
 		n++;
 	}
-	printf("contig: %u IOVA-contiguous memzones of 8 KiB to 4 MiB reserved, %u refused, %" PRIu64
-		" pages checked, %" PRIu64 " mismatches\n", n, refused, pages, bad);
+	printf("contig: %u IOVA-contiguous memzones of 8 KiB to 4 MiB reserved, %u refused, ",
+		n, refused);
+	printf("%" PRIu64 " pages checked, %" PRIu64 " mismatches\n", pages, bad);
 	while (n > 0)
 		rte_memzone_free(mz[--n]);
 	return bad == 0 && pages > 0 ? 0 : -1;
