@@ -46,10 +46,15 @@ int vfio_cdev_ioas_check_get_pa(const struct vfio_cdev_iommufd *ctx);
 /*
  * Pins by owner (vfio_cdev_pin.c): ranges of several owners may overlap;
  * memory stays pinned while any owner holds it. -EEXIST when the owner
- * already holds an overlapping range, -EINVAL when not 4 KiB aligned,
+ * already holds an overlapping range, -EINVAL when not page aligned,
  * else -errno of the kernel (logged).
  */
 #define VFIO_CDEV_OWNER_LEN 32
+/*
+ * The system page size. Not rte_mem_page_size(): its header is internal to
+ * EAL and not installed, and the bus also builds as an out-of-tree plugin.
+ */
+uint64_t vfio_cdev_page_size(void);
 int vfio_cdev_pin(const struct vfio_cdev_iommufd *ctx, const char *owner,
 		uint64_t va, uint64_t len);
 /* Drop owner's pin of exactly [va, va + len); -ENOENT if it has none. */

@@ -24,7 +24,6 @@
 #include <bus_pci_driver.h>
 #include <rte_devargs.h>
 #include <rte_eal.h>
-#include <rte_eal_paging.h>
 #include <rte_spinlock.h>
 #include <rte_string_fns.h>
 #include <vfio_cdev_driver.h>
@@ -192,7 +191,7 @@ cdev_dma_unmap(const char *owner, uint64_t va, uint64_t len)
 
 /* Pins that physical address queries take, one system page each. */
 #define PA_QUERY_OWNER "pa-query"
-#define PA_QUERY_PAGE rte_mem_page_size()
+#define PA_QUERY_PAGE vfio_cdev_page_size()
 /* IOVA keys of the check below: above every user space address. */
 #define PA_QUERY_CHECK_KEY (UINT64_C(1) << 62)
 

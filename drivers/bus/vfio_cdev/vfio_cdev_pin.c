@@ -22,9 +22,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_common.h>
-#include <rte_eal_paging.h>
 #include <rte_string_fns.h>
 
 #include "private.h"
@@ -150,6 +150,16 @@ release_areas(const struct vfio_cdev_iommufd *ctx, uint64_t va, uint64_t len)
 	}
 }
 
+uint64_t
+vfio_cdev_page_size(void)
+{
+	static uint64_t size;
+
+	if (size == 0)
+		size = (uint64_t)sysconf(_SC_PAGESIZE);
+	return size;
+}
+
 int
 vfio_cdev_pin(const struct vfio_cdev_iommufd *ctx, const char *owner,
 		uint64_t va, uint64_t len)
@@ -159,7 +169,7 @@ vfio_cdev_pin(const struct vfio_cdev_iommufd *ctx, const char *owner,
 	struct pin_user *u;
 	int ret = 0;
 
-	if (len == 0 || ((va | len) & (rte_mem_page_size() - 1)) != 0 ||
+	if (len == 0 || ((va | len) & (vfio_cdev_page_size() - 1)) != 0 ||
 			end < va)
 		return -EINVAL;
 	/* Owners are told apart by name: a cut one could be another's. */
