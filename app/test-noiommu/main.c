@@ -40,9 +40,9 @@
  *   anon-at        map a private anonymous page at a fixed address and
  *                  ask for its IOVA: a primary gets it (and keeps the page
  *                  pinned), a secondary must get none
- *   await-secondary
- *                  (primary) wait until a secondary dpdk-test-noiommu is
- *                  attached (at most a minute)
+ *   rendezvous     a primary waits until a secondary dpdk-test-noiommu
+ *                  is attached, a secondary until the primary has pinged
+ *                  it (at most a minute)
  *   wait-secondaries
  *                  (primary) wait until no secondary dpdk-test-noiommu is
  *                  attached: the memory they allocate is the primary's
@@ -68,6 +68,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,19 +270,19 @@ hotplug_run(int pagemap_fd, int cdev)
 /* Every test-noiommu process answers this, so a primary can count them. */
 #define PING_ACTION "test_noiommu_ping"
 
+/* In a secondary: the primary's ping has reached it. */
+static volatile bool pinged;
+
 static int
 ping_reply(const struct rte_mp_msg *msg, const void *peer)
 {
 	struct rte_mp_msg reply = { 0 };
 
+	pinged = true;
 	strlcpy(reply.name, msg->name, sizeof(reply.name));
 	return rte_mp_reply(&reply, peer);
 }
 
-/*
- * Keep the primary (and the memory it serves) alive until no secondary
- * test-noiommu is attached any more, at most 10 minutes.
- */
 /* Secondary dpdk-test-noiommu processes answering a ping, or -1. */
 static int
 count_secondaries(void)
@@ -299,37 +300,60 @@ count_secondaries(void)
 	return n;
 }
 
+/*
+ * Ping the secondaries once a second, at most secs times, until some are
+ * attached (attached true) or none is: 0, or -1 on timeout or error.
+ */
+static int
+poll_secondaries(bool attached, unsigned int secs)
+{
+	unsigned int waited;
+	int n;
+
+	for (waited = 0; waited < secs; waited++) {
+		n = count_secondaries();
+		if (n < 0)
+			return -1;
+		if ((n > 0) == attached)
+			return 0;
+		sleep(1);
+	}
+	return -1;
+}
+
+/*
+ * Keep the primary (and the memory it serves) alive until no secondary
+ * test-noiommu is attached any more, at most 10 minutes.
+ */
 static int
 cmd_wait_secondaries(void)
 {
-	int n, waited;
-
-	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY ||
+			poll_secondaries(false, 600) == 0)
 		return 0;
-	for (waited = 0; waited < 600; waited++) {
-		n = count_secondaries();
-		if (n <= 0)
-			return n;
-		sleep(1);
-	}
 	printf("wait-secondaries: FAIL secondaries still attached after 10 minutes\n");
 	return -1;
 }
 
+/*
+ * The primary waits until a secondary is attached, the secondary until
+ * the primary has seen it (pinged it): however fast either runs, each
+ * side's earlier commands are done when both go on.
+ */
 static int
-cmd_await_secondary(void)
+cmd_rendezvous(void)
 {
-	int n, waited;
+	int primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
+	unsigned int waited;
 
-	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+	if (primary && poll_secondaries(true, 60) == 0)
 		return 0;
-	for (waited = 0; waited < 60; waited++) {
-		n = count_secondaries();
-		if (n != 0)
-			return n > 0 ? 0 : -1;
-		sleep(1);
-	}
-	printf("await-secondary: FAIL no secondary attached within a minute\n");
+	for (waited = 0; !primary && !pinged && waited < 600; waited++)
+		usleep(100 * 1000);
+	if (!primary && pinged)
+		return 0;
+	printf("rendezvous: FAIL no %s within a minute\n",
+		primary ? "secondary attached" : "ping from the primary");
 	return -1;
 }
 
@@ -491,13 +515,13 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return cmd_ports();
 	if (strcmp(cmd, "wait-secondaries") == 0)
 		return cmd_wait_secondaries();
-	if (strcmp(cmd, "await-secondary") == 0)
-		return cmd_await_secondary();
+	if (strcmp(cmd, "rendezvous") == 0)
+		return cmd_rendezvous();
 	if (strcmp(cmd, "anon-at") == 0)
 		return cmd_anon_at();
 	if (strcmp(cmd, "dump") == 0 && dump_path != NULL)
 		return cmd_dump(dump_path);
-	printf("unknown command '%s' (check, churn, pchurn, contig, pquery, soak, exhaust, extmem, hotplug, reinit, ports, anon-at, await-secondary, wait-secondaries, init, bench, dump FILE)\n",
+	printf("unknown command '%s' (check, churn, pchurn, contig, pquery, soak, exhaust, extmem, hotplug, reinit, ports, anon-at, rendezvous, wait-secondaries, init, bench, dump FILE)\n",
 		cmd);
 	return -1;
 }

@@ -75,8 +75,7 @@ eal_vfio_cdev_select(struct internal_config *cfg)
 			rte_eal_process_type() != RTE_PROC_PRIMARY || cfg->no_pci)
 		return;
 	/* Options the backend refuses keep the group path. */
-	if (cfg->iova_mode == RTE_IOVA_VA ||
-			(cfg->legacy_mem && !cfg->no_hugetlbfs))
+	if (cfg->iova_mode == RTE_IOVA_VA)
 		return;
 	if (access("/dev/vfio/vfio", F_OK) == 0 || !noiommu_cdev_present())
 		return;
@@ -133,11 +132,6 @@ eal_vfio_cdev_check_options(const struct internal_config *cfg)
 		return 0;
 	if (cfg->iova_mode == RTE_IOVA_VA) {
 		RTE_LOG(ERR, EAL, "--vfio-cdev cannot use --iova-mode=va: devices without an IOMMU DMA to physical addresses; drop the option or use --iova-mode=pa\n");
-		return -1;
-	}
-	/* --no-huge implies legacy memory, and is supported. */
-	if (cfg->legacy_mem && !cfg->no_hugetlbfs) {
-		RTE_LOG(ERR, EAL, "--vfio-cdev does not support --legacy-mem: drop --legacy-mem (dynamic memory is pinned page by page)\n");
 		return -1;
 	}
 	return 0;
@@ -279,7 +273,7 @@ walked_list(const struct rte_memseg_list *msl)
 }
 
 static int
-pin_preallocated_run(const struct rte_memseg_list *msl,
+pin_walked_run(const struct rte_memseg_list *msl,
 		const struct rte_memseg *ms, size_t len, void *arg __rte_unused)
 {
 	struct rte_memseg_list *list = walked_list(msl);
@@ -288,6 +282,22 @@ pin_preallocated_run(const struct rte_memseg_list *msl,
 		return 0;
 	return pin_seg_run(list, rte_fbarray_find_idx(&list->memseg_arr, ms),
 			len / msl->page_sz);
+}
+
+int
+eal_vfio_cdev_pin_legacy_hugepages(void)
+{
+	if (cdev_ops == NULL ||
+			rte_memseg_contig_walk_thread_unsafe(pin_walked_run, NULL) != 0)
+		return -1;
+	/*
+	 * The queries that gave the sort its physical addresses pinned each
+	 * hugepage at the address it had then, so that none moved before the
+	 * pins above; these hold the pages now. Nothing else has asked for a
+	 * physical address yet: this is EAL init.
+	 */
+	cdev_ops->pa_query_release(0, UINT64_MAX);
+	return 0;
 }
 
 /* Free the memsegs of a VA-contiguous run, as a failed allocation does. */
@@ -315,7 +325,7 @@ eal_vfio_cdev_pin_preallocated(void)
 {
 	if (cdev_ops == NULL)
 		return -1;
-	if (rte_memseg_contig_walk_thread_unsafe(pin_preallocated_run, NULL) == 0)
+	if (rte_memseg_contig_walk_thread_unsafe(pin_walked_run, NULL) == 0)
 		return 0;
 	/*
 	 * EAL init fails: give the preallocated pages back. The runs pinned

@@ -55,6 +55,13 @@ rte_iova_t eal_vfio_cdev_seg_map(void *addr, size_t len);
 struct rte_memseg_list;
 int eal_vfio_cdev_pin_memseg_list(struct rte_memseg_list *msl);
 
+/*
+ * --legacy-mem: pin the hugepages at their final addresses, one area per
+ * segment, with IOVAs from the kernel, and drop the pins the sort's
+ * physical address queries took; 0 or -1 (logged).
+ */
+int eal_vfio_cdev_pin_legacy_hugepages(void);
+
 /* Unpin a memseg before its page is given back (primary only). */
 void eal_vfio_cdev_seg_unmap(void *addr, size_t len);
 
