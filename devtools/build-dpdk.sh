@@ -11,6 +11,8 @@
 # DPDK_SANITIZE=1 the static build with ASan and UBSan; DPDK_TARGET=clang
 # (Debian's clang) or mingw (Windows, cross-built with MinGW-w64) a static
 # build for devtools/build-matrix.sh. Static builds use -Werror.
+# DPDK_LINK=pristine builds, as the shared build but from the unpatched
+# source, only the libraries the patches change (devtools/check-abi.sh).
 set -euo pipefail
 source "$(dirname "$0")/noiommu-common.sh"
 
@@ -25,7 +27,8 @@ link=${DPDK_LINK:-static}
 case $link in
 static) build=$NOIOMMU_CACHE/dpdk/build ;;
 shared) build=$NOIOMMU_CACHE/dpdk/build-shared ;;
-*) die "DPDK_LINK=$link: static or shared" ;;
+pristine) build=$NOIOMMU_CACHE/dpdk/build-pristine ;;
+*) die "DPDK_LINK=$link: static, shared or pristine" ;;
 esac
 
 # One build at a time: the tree is shared by every build directory, and
@@ -103,7 +106,7 @@ printf '%s\n' "${patched[@]}" "${overlay[@]}" > "$state"
 # 3. Configure once, then build incrementally.
 meson_opts=(
 	-Dplatform=generic
-	-Ddefault_library=$link
+	-Ddefault_library=${link/pristine/shared}
 	-Dbuildtype=debugoptimized
 	-Dtests=true
 	-Denable_docs=false
@@ -117,7 +120,7 @@ meson_opts=(
 unused_libs=cfgfile,flow_classify,gpudev,jobstats,kni,node,pipeline,port,table,vhost
 # The shared build is the base the root meson.build builds the bus plugin
 # and dpdk-test-noiommu against: it has the EAL patches, not those two.
-if [ "$link" = shared ]; then
+if [ "$link" != static ]; then
 	meson_opts=("${meson_opts[@]/,bus\/vfio_cdev/}")
 	meson_opts=("${meson_opts[@]/,test-noiommu/}")
 	meson_opts=("${meson_opts[@]/-Dtests=true/-Dtests=false}")
@@ -161,7 +164,9 @@ opts_key=$(printf '%s\n' "${meson_opts[@]}" | sha256sum | cut -c1-12)
 if [ "$(cat "$build/.noiommu-opts" 2>/dev/null)" != "$opts_key" ]; then
 	rm -rf "$build"
 	log "configuring DPDK (meson)"
-	meson setup "${meson_opts[@]}" "$build" "$tree" > "$NOIOMMU_CACHE/dpdk/meson.log" 2>&1 ||
+	src=$tree
+	[ "$link" = pristine ] && src=$pristine
+	meson setup "${meson_opts[@]}" "$build" "$src" > "$NOIOMMU_CACHE/dpdk/meson.log" 2>&1 ||
 		{ tail -30 "$NOIOMMU_CACHE/dpdk/meson.log" >&2; die "meson setup failed"; }
 	echo "$opts_key" > "$build/.noiommu-opts"
 fi
@@ -170,7 +175,9 @@ fi
 # changes or adds, with -Werror: its C files, all of EAL (whose internal
 # headers it patches), bus/pci and the bus it adds (the gcc build links).
 targets=()
-if [ "${DPDK_SANITIZE:-0}" = 1 ]; then
+if [ "$link" = pristine ]; then
+	mapfile -t targets < <(patched_libraries)
+elif [ "${DPDK_SANITIZE:-0}" = 1 ]; then
 	targets=(app/dpdk-testpmd app/test/dpdk-test app/dpdk-test-noiommu)
 elif [ "$target" != gcc ]; then
 	mapfile -t targets < <(python3 - "$build/compile_commands.json" "$tree" \

@@ -107,6 +107,18 @@ noiommu_debian_kernel() {
 	"$NOIOMMU_TOP/devtools/debian-kernel.sh" "${spec%-cloud}" "$flavour"
 }
 
+# The shared libraries patches/series changes, as paths in a DPDK build
+# directory (lib/librte_eal.so.23.0 ...): what a user of Debian's DPDK
+# replaces, and what devtools/check-abi.sh compares.
+patched_libraries() {
+	local abi p
+	abi=$(cat "$NOIOMMU_CACHE/src/dpdk-$DPDK_BASE_VERSION/ABI_VERSION")
+	grep -v '^#' "$NOIOMMU_TOP/patches/series" | while read -r p; do
+		[ -n "$p" ] && sed -n 's#^+++ b/##p' "$NOIOMMU_TOP/patches/$p"
+	done | sed -n "s#^lib/\([^/]*\)/.*#lib/librte_\1.so.$abi#p
+		s#^drivers/\([^/]*\)/\([^/]*\)/.*#drivers/librte_\1_\2.so.$abi#p" | sort -u
+}
+
 # Guest overlays: cpio archives vm-run.sh appends to the initramfs.
 # overlay_libs ROOT: copies the libraries whose paths stdin lists into ROOT,
 # at their real directories.

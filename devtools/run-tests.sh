@@ -178,6 +178,16 @@ background() {
 	fi
 	phase_done background:shared-dpdk-oot $t
 
+	# What a user of Debian's DPDK replaces keeps its ABI: each patched
+	# library against Debian's package and the unpatched build.
+	t=$SECONDS
+	if out=$("$dev/check-abi.sh" 2>&1); then
+		bg_result PASS host:abi -- "$(grep -c '^ABI: ok' <<< "$out") comparisons, none removed or changed; $(grep -m1 'librte_eal.*Debian' <<< "$out")"
+	else
+		bg_result FAIL host:abi -- "$(grep -v '^\[' <<< "$out" | tail -n 20 | tr '\n' ' ')"
+	fi
+	phase_done background:abi $t
+
 	# The images of the rows with a build of their own (a failure shows
 	# in the row itself); the first sanitizer row's includes that build.
 	for n in "${own[@]}"; do

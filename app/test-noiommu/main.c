@@ -540,6 +540,9 @@ main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[1], "pagemap") == 0)
 		return pagemap_check_dump(atoi(argv[2]), argv[3]);
 
+	/* Scripts wait for a line before starting a secondary: flush each. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
 	cdev = has_arg(argc, argv, "--vfio-cdev");
 	expect_failure = strcmp(argv[argc - 1], "expect-init-failure") == 0;
 	device_bindings(argc, argv, bound_before, sizeof(bound_before));
