@@ -265,16 +265,25 @@ misdeclared_page_size(struct rte_device *dev)
 	size_t len = EXTMEM_ANON_LEN, pgsz = RTE_PGSIZE_2M;
 	size_t sys = sysconf(_SC_PAGESIZE), off;
 	int64_t before = vm_pinned_bytes(), after;
-	char *map, *addr;
+	char *map, *addr, *other;
 	int mapped, ret = 0;
 
 	map = mmap(NULL, len + pgsz, PROT_READ | PROT_WRITE,
 		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (map == MAP_FAILED)
+	other = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED || other == MAP_FAILED)
 		return -1;
 	addr = RTE_PTR_ALIGN_CEIL(map, pgsz);
-	for (off = len; off > 0; off -= sys)
-		addr[off - sys] = 1;
+	/*
+	 * Touch the pages alternately with another mapping's: whatever order
+	 * the kernel hands pages out in, two VA-adjacent pages of addr do
+	 * not get adjacent physical pages.
+	 */
+	for (off = 0; off < len; off += sys) {
+		addr[off] = 1;
+		other[off] = 1;
+	}
 	if (rte_extmem_register(addr, len, NULL, 0, pgsz) != 0) {
 		printf("extmem misdeclared page size: rte_extmem_register failed: %s\n",
 			rte_strerror(rte_errno));
@@ -287,6 +296,7 @@ misdeclared_page_size(struct rte_device *dev)
 	after = vm_pinned_bytes();
 	rte_extmem_unregister(addr, len);
 	munmap(map, len + pgsz);
+	munmap(other, len);
 	if (mapped || after != before) {
 		printf("extmem misdeclared page size: FAIL DMA map %s, VmPin %+" PRId64 " KiB\n",
 			mapped ? "accepted" : "refused", (after - before) / 1024);
@@ -295,6 +305,73 @@ misdeclared_page_size(struct rte_device *dev)
 		printf("extmem misdeclared page size: 4 KiB pages registered as 2 MiB, DMA map refused, nothing left pinned\n");
 	}
 	return ret;
+}
+
+/*
+ * Memory whose IOVAs were asked for (which pins each page), then unmapped
+ * and mapped anew at the same address: registered and DMA-mapped, it must
+ * get its new pages' addresses. The old pages are still pinned by the
+ * queries, so the new pages differ: an old IOVA in a memseg is stale.
+ */
+#define REMAP_PAGES 16u
+
+int
+extmem_remapped_run(void)
+{
+	const size_t pgsz = sysconf(_SC_PAGESIZE), len = REMAP_PAGES * pgsz;
+	struct rte_eth_dev_info info;
+	rte_iova_t old[REMAP_PAGES];
+	const struct rte_memseg *ms;
+	unsigned int i, stale = 0;
+	uint64_t bad = 0;
+	void *addr, *again;
+
+	if (rte_eth_dev_info_get(rte_eth_find_next(0), &info) != 0) {
+		printf("extmem remapped: no port to DMA-map for: allow a PCI device (-a BDF)\n");
+		return -1;
+	}
+	addr = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (addr == MAP_FAILED) {
+		printf("extmem remapped: mmap failed: %s\n", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < REMAP_PAGES; i++)
+		old[i] = rte_mem_virt2iova((char *)addr + i * pgsz);
+	munmap(addr, len);
+	again = mmap(addr, len, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_FIXED, -1, 0);
+	if (again != addr) {
+		printf("extmem remapped: FAIL cannot map %p again\n", addr);
+		return -1;
+	}
+	if (rte_extmem_register(addr, len, NULL, 0, pgsz) != 0) {
+		printf("extmem remapped: rte_extmem_register failed: %s\n",
+			rte_strerror(rte_errno));
+		munmap(addr, len);
+		return -1;
+	}
+	if (rte_dev_dma_map(info.device, addr, RTE_BAD_IOVA, len) != 0) {
+		printf("extmem remapped: rte_dev_dma_map failed: %s\n",
+			rte_strerror(rte_errno));
+		bad++;
+		goto unregister;
+	}
+	for (i = 0; i < REMAP_PAGES; i++) {
+		ms = rte_mem_virt2memseg((char *)addr + i * pgsz, NULL);
+		if (ms != NULL && old[i] != RTE_BAD_IOVA && ms->iova == old[i])
+			stale++;
+	}
+	bad += check_pages(addr, len, pgsz, -1);
+	if (rte_dev_dma_unmap(info.device, addr, RTE_BAD_IOVA, len) != 0)
+		bad++;
+	printf("extmem remapped: %u pages queried, unmapped and mapped anew at the same address, then DMA-mapped: %u with the old page's IOVA, %"
+		PRIu64 " errors\n", REMAP_PAGES, stale, bad);
+unregister:
+	if (rte_extmem_unregister(addr, len) != 0)
+		bad++;
+	munmap(addr, len);
+	return bad == 0 && stale == 0 ? 0 : -1;
 }
 
 int

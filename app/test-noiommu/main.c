@@ -40,6 +40,13 @@
  *   anon-at        map a private anonymous page at a fixed address and
  *                  ask for its IOVA: a primary gets it (and keeps the page
  *                  pinned), a secondary must get none
+ *   remap          memory whose IOVAs were asked for, unmapped and mapped
+ *                  anew at the same address, then registered and DMA-mapped:
+ *                  no page may keep the old page's IOVA
+ *   fork           a child forked after init writes a private page the
+ *                  parent pinned (its copy is a new page) and asks for its
+ *                  IOVA: it must get none, and the parent's pin (VmPin)
+ *                  must be what it was once the child is gone
  *   rendezvous     a primary waits until a secondary dpdk-test-noiommu
  *                  is attached, a secondary until the primary has pinged
  *                  it (at most a minute)
@@ -222,7 +229,7 @@ hotplug_run(int pagemap_fd, int cdev)
 	struct iova_report r;
 	int64_t pin0, pin_removed, pin_back;
 	uint16_t port = rte_eth_find_next(0);
-	int ret = 0;
+	int probed, ret = 0;
 
 	if (port >= RTE_MAX_ETHPORTS || rte_eth_dev_info_get(port, &info) != 0) {
 		printf("hotplug: no port: allow a PCI device (-a BDF)\n");
@@ -253,9 +260,10 @@ hotplug_run(int pagemap_fd, int cdev)
 	/* The backend keeps only the last attached device. */
 	if (cdev && rte_eth_dev_count_avail() > 0)
 		ret |= kernel_rebind(name);
-	if (rte_dev_probe(name) != 0 ||
-			rte_eth_dev_get_port_by_name(name, &port) != 0) {
-		printf("hotplug: cannot probe %s again\n", name);
+	probed = rte_dev_probe(name);
+	if (probed != 0 || rte_eth_dev_get_port_by_name(name, &port) != 0) {
+		printf("hotplug: cannot probe %s again: %s\n", name,
+			probed != 0 ? strerror(-probed) : "no port");
 		return -1;
 	}
 	pin_back = vm_pinned_bytes();
@@ -398,6 +406,59 @@ cmd_anon_at(void)
 	return iova == RTE_BAD_IOVA ? 0 : -1;
 }
 
+/*
+ * A child forked after rte_eal_init() shares the IOAS with its parent
+ * but not its private pages: the parent pins a page by asking for its
+ * IOVA, the child writes it (copy on write) and asks too.
+ */
+static int
+cmd_fork(void)
+{
+	const size_t len = (size_t)sysconf(_SC_PAGESIZE);
+	rte_iova_t iova, again;
+	int64_t pin_before, pin_after;
+	int status, child_ok;
+	pid_t child;
+	char *p;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		printf("fork: FAIL mmap: %s\n", strerror(errno));
+		return -1;
+	}
+	memset(p, 1, len);
+	iova = rte_mem_virt2iova(p);
+	pin_before = vm_pinned_bytes();
+	fflush(stdout);
+	child = fork();
+	if (child == 0) {
+		memset(p, 2, len);
+		iova = rte_mem_virt2iova(p);
+		if (iova == RTE_BAD_IOVA)
+			printf("fork: the child's copy of the parent's pinned page: no IOVA\n");
+		else
+			printf("fork: FAIL the child's copy of the parent's pinned page has IOVA 0x%"
+				PRIx64 "\n", iova);
+		fflush(stdout);
+		_exit(iova == RTE_BAD_IOVA ? 0 : 1);
+	}
+	child_ok = child > 0 && waitpid(child, &status, 0) == child &&
+		WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	pin_after = vm_pinned_bytes();
+	again = rte_mem_virt2iova(p);
+	munmap(p, len);
+	printf("fork: parent's page IOVA 0x%" PRIx64 " (0x%" PRIx64
+		" after the child), VmPin %" PRId64 " KiB before the child, %"
+		PRId64 " KiB after\n",
+		iova, again, pin_before / 1024, pin_after / 1024);
+	if (iova == RTE_BAD_IOVA || again != iova || pin_after != pin_before) {
+		printf("fork: FAIL the child changed the parent's pins\n");
+		return -1;
+	}
+	return child_ok ? 0 : -1;
+}
+
 /* Open fds of this process on /dev/iommu, and on VFIO nodes or devices. */
 static void
 count_vfio_fds(unsigned int *iommu, unsigned int *vfio)
@@ -507,6 +568,8 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return exhaust_run(pagemap_fd);
 	if (strcmp(cmd, "extmem") == 0)
 		return extmem_run(pagemap_fd, cdev);
+	if (strcmp(cmd, "remap") == 0)
+		return extmem_remapped_run();
 	if (strcmp(cmd, "hotplug") == 0)
 		return hotplug_run(pagemap_fd, cdev);
 	if (strcmp(cmd, "reinit") == 0)
@@ -519,9 +582,11 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return cmd_rendezvous();
 	if (strcmp(cmd, "anon-at") == 0)
 		return cmd_anon_at();
+	if (strcmp(cmd, "fork") == 0)
+		return cmd_fork();
 	if (strcmp(cmd, "dump") == 0 && dump_path != NULL)
 		return cmd_dump(dump_path);
-	printf("unknown command '%s' (check, churn, pchurn, contig, pquery, soak, exhaust, extmem, hotplug, reinit, ports, anon-at, rendezvous, wait-secondaries, init, bench, dump FILE)\n",
+	printf("unknown command '%s' (check, churn, pchurn, contig, pquery, soak, exhaust, extmem, remap, hotplug, reinit, ports, anon-at, fork, rendezvous, wait-secondaries, init, bench, dump FILE)\n",
 		cmd);
 	return -1;
 }

@@ -60,6 +60,7 @@ int hotplug_run(int pagemap_fd, int cdev);
 int exhaust_run(int pagemap_fd);
 /* cdev: also two devices on one buffer, and a heap from virt2iova. */
 int extmem_run(int pagemap_fd, int cdev);
+int extmem_remapped_run(void);
 /* Print EAL init time and memseg count as one "bench:" line. */
 int bench_init_report(double eal_init_ms);
 /* Time run-time 2 MiB page allocation, free and PA lookup; print one line. */

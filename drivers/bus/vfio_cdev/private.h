@@ -25,6 +25,11 @@ struct vfio_cdev_iommufd {
 };
 
 int vfio_cdev_iommufd_open(struct vfio_cdev_iommufd *ctx);
+/*
+ * In a child forked after the iommufd was opened: -EPERM, logged once;
+ * else 0. IOAS maps, unmaps and PA lookups refuse there.
+ */
+int vfio_cdev_refuse_in_forked_child(void);
 void vfio_cdev_iommufd_close(struct vfio_cdev_iommufd *ctx);
 /* Pin [va, va + len) at IOVA va. 0 or -errno, logged. */
 int vfio_cdev_ioas_map(const struct vfio_cdev_iommufd *ctx,
@@ -63,6 +68,12 @@ int vfio_cdev_unpin(const struct vfio_cdev_iommufd *ctx, const char *owner,
 /* Drop every pin of owner within [va, va + len). */
 void vfio_cdev_unpin_within(const struct vfio_cdev_iommufd *ctx,
 		const char *owner, uint64_t va, uint64_t len);
+/*
+ * Where the ranges owner holds within [va, va + len) start: their count,
+ * and a new array in *starts (free() it); or -ENOMEM.
+ */
+int vfio_cdev_pins_within(const char *owner, uint64_t va, uint64_t len,
+		uint64_t **starts);
 /* Who holds pins overlapping [va, va + len): nobody, only owner, others. */
 enum vfio_cdev_pin_holders {
 	PIN_HELD_BY_NONE,

@@ -177,18 +177,6 @@ add_device(const struct rte_pci_addr *addr, int report)
 	return 0;
 }
 
-static int
-cdev_dma_map(const char *owner, uint64_t va, uint64_t len)
-{
-	return vfio_cdev_pin(iommufd, owner, va, len);
-}
-
-static int
-cdev_dma_unmap(const char *owner, uint64_t va, uint64_t len)
-{
-	return vfio_cdev_unpin(iommufd, owner, va, len);
-}
-
 /* Pins that physical address queries take, one system page each. */
 #define PA_QUERY_OWNER "pa-query"
 #define PA_QUERY_PAGE vfio_cdev_page_size()
@@ -234,8 +222,11 @@ static int
 cdev_pa_query(uint64_t va, uint64_t *pa)
 {
 	uint64_t page = RTE_ALIGN_FLOOR(va, (uint64_t)PA_QUERY_PAGE), contig;
-	int ret = 0;
+	int ret;
 
+	ret = vfio_cdev_refuse_in_forked_child();
+	if (ret != 0)
+		return ret;
 	pthread_mutex_lock(&pa_query_lock);
 	switch (vfio_cdev_pin_holders(page, PA_QUERY_PAGE, PA_QUERY_OWNER)) {
 	case PIN_HELD_BY_OTHERS:
@@ -256,6 +247,51 @@ cdev_pa_query(uint64_t va, uint64_t *pa)
 	if (ret < 0)
 		return ret;
 	return vfio_cdev_ioas_get_pa_range(iommufd, va, 1, pa, &contig);
+}
+
+/*
+ * Before an owner pins a range, the query pins in it whose page is no
+ * longer the one mapped there (the memory was unmapped and mapped anew
+ * since the query) go: the owner must pin the pages there now, not
+ * share a pin of the old ones. 0, or -errno when a pin cannot be told
+ * current.
+ */
+static int
+pa_query_renew_within(uint64_t va, uint64_t len)
+{
+	uint64_t *pages;
+	int n, i, ret = 0;
+
+	pthread_mutex_lock(&pa_query_lock);
+	n = vfio_cdev_pins_within(PA_QUERY_OWNER, va, len, &pages);
+	if (n < 0) {
+		pthread_mutex_unlock(&pa_query_lock);
+		return n;
+	}
+	for (i = 0; i < n && ret >= 0; i++) {
+		ret = pa_query_pin_current(pages[i]);
+		if (ret == 0)
+			vfio_cdev_unpin(iommufd, PA_QUERY_OWNER, pages[i],
+				PA_QUERY_PAGE);
+	}
+	pthread_mutex_unlock(&pa_query_lock);
+	free(pages);
+	return ret < 0 ? ret : 0;
+}
+
+static int
+cdev_dma_map(const char *owner, uint64_t va, uint64_t len)
+{
+	int ret;
+
+	ret = pa_query_renew_within(va, len);
+	return ret != 0 ? ret : vfio_cdev_pin(iommufd, owner, va, len);
+}
+
+static int
+cdev_dma_unmap(const char *owner, uint64_t va, uint64_t len)
+{
+	return vfio_cdev_unpin(iommufd, owner, va, len);
 }
 
 static void

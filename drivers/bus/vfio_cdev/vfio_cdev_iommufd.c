@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -16,11 +18,45 @@
 
 #define IOMMUFD_PATH "/dev/iommu"
 
+/*
+ * A child forked after rte_eal_init() shares the iommufd, so the IOAS,
+ * with its parent, but has its own copy of the pin records and of every
+ * private page: anything it mapped or unmapped would change what the
+ * parent's devices use, and a page it copied on write is not the one
+ * the IOAS holds. It may neither pin, nor unpin, nor ask for a PA.
+ */
+static volatile bool forked_child;
+
+static void
+mark_forked_child(void)
+{
+	forked_child = true;
+}
+
+int
+vfio_cdev_refuse_in_forked_child(void)
+{
+	static bool reported;
+
+	if (!forked_child)
+		return 0;
+	if (!reported) {
+		reported = true;
+		VFIO_CDEV_LOG(ERR, "this process was forked after rte_eal_init(): its IOAS and pins are the parent's, so it cannot pin, unpin or look up DMA memory; exec() a new DPDK process instead");
+	}
+	return -EPERM;
+}
+
 int
 vfio_cdev_iommufd_open(struct vfio_cdev_iommufd *ctx)
 {
 	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	static bool atfork_registered;
 	int err;
+
+	if (!atfork_registered && pthread_atfork(NULL, NULL,
+			mark_forked_child) == 0)
+		atfork_registered = true;
 
 	ctx->fd = open(IOMMUFD_PATH, O_RDWR | O_CLOEXEC);
 	if (ctx->fd < 0) {
@@ -81,6 +117,9 @@ vfio_cdev_ioas_map_at(const struct vfio_cdev_iommufd *ctx, uint64_t va,
 	struct rlimit rl;
 	int err;
 
+	err = vfio_cdev_refuse_in_forked_child();
+	if (err != 0)
+		return err;
 	if (ioctl(ctx->fd, IOMMU_IOAS_MAP, &map) == 0)
 		return 0;
 	err = errno;
@@ -111,6 +150,9 @@ vfio_cdev_ioas_unmap(const struct vfio_cdev_iommufd *ctx, uint64_t va,
 	};
 	int err;
 
+	err = vfio_cdev_refuse_in_forked_child();
+	if (err != 0)
+		return err;
 	if (ioctl(ctx->fd, IOMMU_IOAS_UNMAP, &unmap) == 0)
 		return 0;
 	err = errno;

@@ -271,6 +271,27 @@ vfio_cdev_unpin_within(const struct vfio_cdev_iommufd *ctx, const char *owner,
 	pthread_mutex_unlock(&pins.lock);
 }
 
+int
+vfio_cdev_pins_within(const char *owner, uint64_t va, uint64_t len,
+		uint64_t **starts)
+{
+	unsigned int i, n = 0;
+
+	pthread_mutex_lock(&pins.lock);
+	*starts = malloc(sizeof(**starts) * RTE_MAX(pins.n_users, 1u));
+	if (*starts == NULL) {
+		pthread_mutex_unlock(&pins.lock);
+		return -ENOMEM;
+	}
+	for (i = 0; i < pins.n_users; i++)
+		if (pins.users[i].va >= va &&
+				pins.users[i].va + pins.users[i].len <= va + len &&
+				strcmp(pins.users[i].owner, owner) == 0)
+			(*starts)[n++] = pins.users[i].va;
+	pthread_mutex_unlock(&pins.lock);
+	return n;
+}
+
 enum vfio_cdev_pin_holders
 vfio_cdev_pin_holders(uint64_t va, uint64_t len, const char *owner)
 {
