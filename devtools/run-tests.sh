@@ -113,6 +113,11 @@ else
 	result FAIL host:deny-pagemap -- "$(cat "$tmp/err")"
 fi
 rm -rf "$tmp"
+
+# The bus's pin table over a mock IOAS, and its O(n^2) guard.
+out=$("$dev/test-pin-table.sh" 2>&1) &&
+	result PASS host:pin-table -- "$(grep 'per page' <<< "$out" | tail -n 1)" ||
+	result FAIL host:pin-table -- "$(tr '\n' ' ' <<< "$out")"
 phase_done host-checks $t
 
 # 4. Background: host checks that build, and the images of the rows that

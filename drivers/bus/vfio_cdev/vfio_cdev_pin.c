@@ -29,19 +29,30 @@
 
 #include "private.h"
 
-
-/* One IOMMU_IOAS_MAP call, and how many users overlap it. */
+/* One IOMMU_IOAS_MAP call, and how many owners' ranges overlap it. */
 struct pin_area {
 	uint64_t va;
 	uint64_t len;
 	uint32_t refs;  /* 0 only when the kernel refused to unmap it */
 };
 
-/* One user's range, exactly as pinned. */
-struct pin_user {
+struct pin_range {
 	uint64_t va;
 	uint64_t len;
-	char owner[VFIO_CDEV_OWNER_LEN];
+};
+
+/*
+ * One user of pinned memory and its ranges, exactly as pinned. An owner's
+ * ranges never overlap, so sorted by address they are found by binary
+ * search: no operation walks all pins, and owners (a handful: memsegs,
+ * PA queries, the container, each device) are compared by name once per
+ * call, not once per range.
+ */
+struct pin_owner {
+	char name[VFIO_CDEV_OWNER_LEN];
+	struct pin_range *ranges;  /* sorted by va */
+	unsigned int n;
+	unsigned int max;
 };
 
 /*
@@ -55,9 +66,9 @@ static struct {
 	struct pin_area *areas;  /* sorted by va */
 	unsigned int n_areas;
 	unsigned int max_areas;
-	struct pin_user *users;  /* in no order */
-	unsigned int n_users;
-	unsigned int max_users;
+	struct pin_owner *owners;
+	unsigned int n_owners;
+	unsigned int max_owners;
 } pins = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static int
@@ -78,12 +89,24 @@ grow(void **arr, unsigned int *max, unsigned int need, size_t elt)
 	return 0;
 }
 
-/* Index of the first area ending after va. */
+/* End of [va, va + len), saturated (callers pass 0, UINT64_MAX for all). */
+static uint64_t
+range_end(uint64_t va, uint64_t len)
+{
+	return len > UINT64_MAX - va ? UINT64_MAX : va + len;
+}
+
+/*
+ * Index of the first area ending after va. Pages are mostly pinned in
+ * address order (DPDK walks its pages): past the last area is asked first.
+ */
 static unsigned int
 first_area_after(uint64_t va)
 {
 	unsigned int lo = 0, hi = pins.n_areas, mid;
 
+	if (hi == 0 || pins.areas[hi - 1].va + pins.areas[hi - 1].len <= va)
+		return hi;
 	while (lo < hi) {
 		mid = (lo + hi) / 2;
 		if (pins.areas[mid].va + pins.areas[mid].len <= va)
@@ -94,29 +117,63 @@ first_area_after(uint64_t va)
 	return lo;
 }
 
-static struct pin_user *
-find_user(const char *owner, uint64_t va, uint64_t len)
+/* Index of the first of o's ranges ending after va (the same way). */
+static unsigned int
+first_range_after(const struct pin_owner *o, uint64_t va)
+{
+	unsigned int lo = 0, hi = o->n, mid;
+
+	if (hi == 0 || o->ranges[hi - 1].va + o->ranges[hi - 1].len <= va)
+		return hi;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (o->ranges[mid].va + o->ranges[mid].len <= va)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* o's ranges lying wholly within [va, end): [*first, return value). */
+static unsigned int
+ranges_within(const struct pin_owner *o, uint64_t va, uint64_t end,
+		unsigned int *first)
+{
+	unsigned int i = first_range_after(o, va), j;
+
+	/* Disjoint: only the first can start before va. */
+	if (i < o->n && o->ranges[i].va < va)
+		i++;
+	for (j = i; j < o->n && o->ranges[j].va + o->ranges[j].len <= end; j++)
+		;
+	*first = i;
+	return j;
+}
+
+static struct pin_owner *
+find_owner(const char *name)
 {
 	unsigned int i;
 
-	for (i = 0; i < pins.n_users; i++)
-		if (pins.users[i].va == va && pins.users[i].len == len &&
-				strcmp(pins.users[i].owner, owner) == 0)
-			return &pins.users[i];
+	for (i = 0; i < pins.n_owners; i++)
+		if (strcmp(pins.owners[i].name, name) == 0)
+			return &pins.owners[i];
 	return NULL;
 }
 
-static int
-owner_overlaps(const char *owner, uint64_t va, uint64_t len)
+static struct pin_owner *
+add_owner(const char *name)
 {
-	unsigned int i;
+	struct pin_owner *o;
 
-	for (i = 0; i < pins.n_users; i++)
-		if (pins.users[i].va < va + len &&
-				va < pins.users[i].va + pins.users[i].len &&
-				strcmp(pins.users[i].owner, owner) == 0)
-			return 1;
-	return 0;
+	if (grow((void **)&pins.owners, &pins.max_owners, pins.n_owners + 1,
+			sizeof(*pins.owners)) != 0)
+		return NULL;
+	o = &pins.owners[pins.n_owners++];
+	memset(o, 0, sizeof(*o));
+	strlcpy(o->name, name, sizeof(o->name));
+	return o;
 }
 
 static void
@@ -128,26 +185,39 @@ insert_area(unsigned int at, uint64_t va, uint64_t len)
 	pins.n_areas++;
 }
 
-/* Drop one reference on every area overlapping [va, va + len). */
+/*
+ * Drop one reference per range (n of them, sorted, disjoint) on every
+ * area the range overlaps, and unmap the areas nobody holds any more. One
+ * pass over the areas concerned, however many ranges go at once.
+ */
 static void
-release_areas(const struct vfio_cdev_iommufd *ctx, uint64_t va, uint64_t len)
+release_ranges(const struct vfio_cdev_iommufd *ctx, const struct pin_range *r,
+		unsigned int n)
 {
-	unsigned int i = first_area_after(va);
-	struct pin_area *a;
+	unsigned int k, w, j = 0, m;
+	struct pin_area a;
+	uint32_t drop;
 
-	while (i < pins.n_areas && pins.areas[i].va < va + len) {
-		a = &pins.areas[i];
-		if (a->refs > 0)
-			a->refs--;
+	if (n == 0)
+		return;
+	k = w = first_area_after(r[0].va);
+	for (; k < pins.n_areas && j < n; k++) {
+		a = pins.areas[k];
+		while (j < n && r[j].va + r[j].len <= a.va)
+			j++;
+		drop = 0;
+		for (m = j; m < n && r[m].va < a.va + a.len; m++)
+			drop++;
+		a.refs -= RTE_MIN(drop, a.refs);
 		/* A refused unmap keeps the area: the next pin reuses it. */
-		if (a->refs == 0 && vfio_cdev_ioas_unmap(ctx, a->va, a->len) == 0) {
-			memmove(a, a + 1,
-				(pins.n_areas - i - 1) * sizeof(*a));
-			pins.n_areas--;
+		if (drop > 0 && a.refs == 0 &&
+				vfio_cdev_ioas_unmap(ctx, a.va, a.len) == 0)
 			continue;
-		}
-		i++;
+		pins.areas[w++] = a;
 	}
+	memmove(&pins.areas[w], &pins.areas[k],
+		(pins.n_areas - k) * sizeof(pins.areas[0]));
+	pins.n_areas -= k - w;
 }
 
 uint64_t
@@ -165,8 +235,8 @@ vfio_cdev_pin(const struct vfio_cdev_iommufd *ctx, const char *owner,
 		uint64_t va, uint64_t len)
 {
 	uint64_t end = va + len, cur = va, gap_end;
-	unsigned int i;
-	struct pin_user *u;
+	unsigned int i, first, last, at;
+	struct pin_owner *o;
 	int ret = 0;
 
 	if (len == 0 || ((va | len) & (vfio_cdev_page_size() - 1)) != 0 ||
@@ -176,20 +246,31 @@ vfio_cdev_pin(const struct vfio_cdev_iommufd *ctx, const char *owner,
 	if (strlen(owner) >= VFIO_CDEV_OWNER_LEN)
 		return -ENAMETOOLONG;
 	pthread_mutex_lock(&pins.lock);
-	if (owner_overlaps(owner, va, len)) {
+	o = find_owner(owner);
+	if (o == NULL)
+		o = add_owner(owner);
+	if (o == NULL) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+	at = first_range_after(o, va);
+	if (at < o->n && o->ranges[at].va < end) {
 		ret = -EEXIST;
 		goto unlock;
 	}
-	/* Room for the user and for every gap (at most one per area + 1). */
-	if (grow((void **)&pins.users, &pins.max_users, pins.n_users + 1,
-			sizeof(*pins.users)) != 0 ||
+	/* Room for the range and for every gap (one per area + 1). */
+	first = first_area_after(va);
+	last = first_area_after(end);
+	if (grow((void **)&o->ranges, &o->max, o->n + 1,
+			sizeof(*o->ranges)) != 0 ||
 			grow((void **)&pins.areas, &pins.max_areas,
-			2 * pins.n_areas + 1, sizeof(*pins.areas)) != 0) {
+			pins.n_areas + last - first + 2,
+			sizeof(*pins.areas)) != 0) {
 		ret = -ENOMEM;
 		goto unlock;
 	}
 	/* Map the gaps between the areas already there. */
-	i = first_area_after(va);
+	i = first;
 	while (cur < end) {
 		gap_end = i < pins.n_areas ? RTE_MIN(pins.areas[i].va, end) : end;
 		if (cur < gap_end) {
@@ -220,13 +301,12 @@ vfio_cdev_pin(const struct vfio_cdev_iommufd *ctx, const char *owner,
 		}
 		goto unlock;
 	}
-	for (i = first_area_after(va);
-			i < pins.n_areas && pins.areas[i].va < end; i++)
+	for (i = first; i < pins.n_areas && pins.areas[i].va < end; i++)
 		pins.areas[i].refs++;
-	u = &pins.users[pins.n_users++];
-	u->va = va;
-	u->len = len;
-	strlcpy(u->owner, owner, sizeof(u->owner));
+	memmove(&o->ranges[at + 1], &o->ranges[at],
+		(o->n - at) * sizeof(o->ranges[0]));
+	o->ranges[at] = (struct pin_range){ .va = va, .len = len };
+	o->n++;
 unlock:
 	pthread_mutex_unlock(&pins.lock);
 	return ret;
@@ -236,16 +316,23 @@ int
 vfio_cdev_unpin(const struct vfio_cdev_iommufd *ctx, const char *owner,
 		uint64_t va, uint64_t len)
 {
-	struct pin_user *u;
+	struct pin_owner *o;
+	struct pin_range r;
+	unsigned int i;
 
 	pthread_mutex_lock(&pins.lock);
-	u = find_user(owner, va, len);
-	if (u == NULL) {
+	o = find_owner(owner);
+	i = o != NULL ? first_range_after(o, va) : 0;
+	if (o == NULL || i >= o->n || o->ranges[i].va != va ||
+			o->ranges[i].len != len) {
 		pthread_mutex_unlock(&pins.lock);
 		return -ENOENT;
 	}
-	*u = pins.users[--pins.n_users];
-	release_areas(ctx, va, len);
+	r = o->ranges[i];
+	memmove(&o->ranges[i], &o->ranges[i + 1],
+		(o->n - i - 1) * sizeof(o->ranges[0]));
+	o->n--;
+	release_ranges(ctx, &r, 1);
 	pthread_mutex_unlock(&pins.lock);
 	return 0;
 }
@@ -254,19 +341,19 @@ void
 vfio_cdev_unpin_within(const struct vfio_cdev_iommufd *ctx, const char *owner,
 		uint64_t va, uint64_t len)
 {
-	unsigned int i = 0;
-	struct pin_user u;
+	struct pin_owner *o;
+	unsigned int i, j;
 
 	pthread_mutex_lock(&pins.lock);
-	while (i < pins.n_users) {
-		u = pins.users[i];
-		if (u.va >= va && u.va + u.len <= va + len &&
-				strcmp(u.owner, owner) == 0) {
-			pins.users[i] = pins.users[--pins.n_users];
-			release_areas(ctx, u.va, u.len);
-			continue;
-		}
-		i++;
+	o = find_owner(owner);
+	j = i = 0;
+	if (o != NULL)
+		j = ranges_within(o, va, range_end(va, len), &i);
+	if (j > i) {
+		release_ranges(ctx, &o->ranges[i], j - i);
+		memmove(&o->ranges[i], &o->ranges[j],
+			(o->n - j) * sizeof(o->ranges[0]));
+		o->n -= j - i;
 	}
 	pthread_mutex_unlock(&pins.lock);
 }
@@ -275,35 +362,39 @@ int
 vfio_cdev_pins_within(const char *owner, uint64_t va, uint64_t len,
 		uint64_t **starts)
 {
-	unsigned int i, n = 0;
+	struct pin_owner *o;
+	unsigned int i, j, k;
 
 	pthread_mutex_lock(&pins.lock);
-	*starts = malloc(sizeof(**starts) * RTE_MAX(pins.n_users, 1u));
+	o = find_owner(owner);
+	i = j = 0;
+	if (o != NULL)
+		j = ranges_within(o, va, range_end(va, len), &i);
+	*starts = malloc(sizeof(**starts) * RTE_MAX(j - i, 1u));
 	if (*starts == NULL) {
 		pthread_mutex_unlock(&pins.lock);
 		return -ENOMEM;
 	}
-	for (i = 0; i < pins.n_users; i++)
-		if (pins.users[i].va >= va &&
-				pins.users[i].va + pins.users[i].len <= va + len &&
-				strcmp(pins.users[i].owner, owner) == 0)
-			(*starts)[n++] = pins.users[i].va;
+	for (k = i; k < j; k++)
+		(*starts)[k - i] = o->ranges[k].va;
 	pthread_mutex_unlock(&pins.lock);
-	return n;
+	return j - i;
 }
 
 enum vfio_cdev_pin_holders
 vfio_cdev_pin_holders(uint64_t va, uint64_t len, const char *owner)
 {
 	enum vfio_cdev_pin_holders h = PIN_HELD_BY_NONE;
+	uint64_t end = range_end(va, len);
+	struct pin_owner *o;
 	unsigned int i;
 
 	pthread_mutex_lock(&pins.lock);
-	for (i = 0; i < pins.n_users; i++) {
-		if (pins.users[i].va >= va + len ||
-				va >= pins.users[i].va + pins.users[i].len)
+	for (o = pins.owners; o < pins.owners + pins.n_owners; o++) {
+		i = first_range_after(o, va);
+		if (i >= o->n || o->ranges[i].va >= end)
 			continue;
-		if (strcmp(pins.users[i].owner, owner) != 0) {
+		if (strcmp(o->name, owner) != 0) {
 			h = PIN_HELD_BY_OTHERS;
 			break;
 		}
@@ -316,13 +407,17 @@ vfio_cdev_pin_holders(uint64_t va, uint64_t len, const char *owner)
 void
 vfio_cdev_pins_forget(void)
 {
+	unsigned int i;
+
 	/* Closing the iommufd unpins everything: only forget the records. */
 	pthread_mutex_lock(&pins.lock);
+	for (i = 0; i < pins.n_owners; i++)
+		free(pins.owners[i].ranges);
+	free(pins.owners);
 	free(pins.areas);
-	free(pins.users);
+	pins.owners = NULL;
 	pins.areas = NULL;
-	pins.users = NULL;
+	pins.n_owners = pins.max_owners = 0;
 	pins.n_areas = pins.max_areas = 0;
-	pins.n_users = pins.max_users = 0;
 	pthread_mutex_unlock(&pins.lock);
 }
