@@ -48,8 +48,8 @@
  *                  IOVA: it must get none, and the parent's pin (VmPin)
  *                  must be what it was once the child is gone
  *   rendezvous     a primary waits until a secondary dpdk-test-noiommu
- *                  is attached, a secondary until the primary has pinged
- *                  it (at most a minute)
+ *                  is attached (at most a minute), a secondary until the
+ *                  primary has pinged it (at most 10 minutes)
  *   wait-secondaries
  *                  (primary) wait until no secondary dpdk-test-noiommu is
  *                  attached: the memory they allocate is the primary's
@@ -356,12 +356,14 @@ cmd_rendezvous(void)
 
 	if (primary && poll_secondaries(true, 60) == 0)
 		return 0;
-	for (waited = 0; !primary && !pinged && waited < 600; waited++)
+	/* The primary pings once its own commands are done: it may be long. */
+	for (waited = 0; !primary && !pinged && waited < 6000; waited++)
 		usleep(100 * 1000);
 	if (!primary && pinged)
 		return 0;
-	printf("rendezvous: FAIL no %s within a minute\n",
-		primary ? "secondary attached" : "ping from the primary");
+	printf("rendezvous: FAIL %s\n", primary ?
+		"no secondary attached within a minute" :
+		"no ping from the primary within 10 minutes");
 	return -1;
 }
 
