@@ -147,6 +147,10 @@ main(int argc, char **argv)
 	runs = runs_of_fresh_mapping(PROBE_PAGES);
 	printf("noiommu-age: a fresh anonymous mapping of %u pages now comes in %ld physically contiguous runs\n",
 		PROBE_PAGES, runs);
+	if (runs < 0) {
+		printf("noiommu-age: FAIL cannot read this process's pagemap\n");
+		return 1;
+	}
 	/* Fewer than a quarter of the pages starting a run is not aged. */
 	if (runs < PROBE_PAGES / 4) {
 		printf("noiommu-age: FAIL want at least %u runs: the memory is still in physical order\n",

@@ -24,12 +24,11 @@ struct vfio_cdev_iommufd {
 	uint32_t ioas_id;
 };
 
-int vfio_cdev_iommufd_open(struct vfio_cdev_iommufd *ctx);
 /*
- * In a child forked after the iommufd was opened: -EPERM, logged once;
- * else 0. IOAS maps, unmaps and PA lookups refuse there.
+ * In a child forked after this, the IOAS functions below fail with
+ * -EPERM (logged once): the IOAS and its pins are the parent's.
  */
-int vfio_cdev_refuse_in_forked_child(void);
+int vfio_cdev_iommufd_open(struct vfio_cdev_iommufd *ctx);
 void vfio_cdev_iommufd_close(struct vfio_cdev_iommufd *ctx);
 /* Pin [va, va + len) at IOVA va. 0 or -errno, logged. */
 int vfio_cdev_ioas_map(const struct vfio_cdev_iommufd *ctx,
@@ -41,7 +40,8 @@ int vfio_cdev_ioas_unmap(const struct vfio_cdev_iommufd *ctx,
 		uint64_t va, uint64_t len);
 /*
  * Physical address of pinned va and the physically contiguous length from
- * there, at most len. 0 or -errno, not logged.
+ * there, at most len. 0 or -errno, not logged (but for -EPERM in a
+ * forked child).
  */
 int vfio_cdev_ioas_get_pa_range(const struct vfio_cdev_iommufd *ctx,
 		uint64_t va, uint64_t len, uint64_t *pa, uint64_t *contig);

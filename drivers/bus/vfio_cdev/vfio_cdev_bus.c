@@ -222,11 +222,8 @@ static int
 cdev_pa_query(uint64_t va, uint64_t *pa)
 {
 	uint64_t page = RTE_ALIGN_FLOOR(va, (uint64_t)PA_QUERY_PAGE), contig;
-	int ret;
+	int ret = 0;
 
-	ret = vfio_cdev_refuse_in_forked_child();
-	if (ret != 0)
-		return ret;
 	pthread_mutex_lock(&pa_query_lock);
 	switch (vfio_cdev_pin_holders(page, PA_QUERY_PAGE, PA_QUERY_OWNER)) {
 	case PIN_HELD_BY_OTHERS:

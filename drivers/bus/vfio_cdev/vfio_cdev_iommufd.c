@@ -23,7 +23,7 @@
  * with its parent, but has its own copy of the pin records and of every
  * private page: anything it mapped or unmapped would change what the
  * parent's devices use, and a page it copied on write is not the one
- * the IOAS holds. It may neither pin, nor unpin, nor ask for a PA.
+ * the IOAS holds. Every IOAS map, unmap and PA lookup refuses there.
  */
 static volatile bool forked_child;
 
@@ -33,8 +33,9 @@ mark_forked_child(void)
 	forked_child = true;
 }
 
-int
-vfio_cdev_refuse_in_forked_child(void)
+/* In such a child: -EPERM, logged once; else 0. */
+static int
+refuse_in_forked_child(void)
 {
 	static bool reported;
 
@@ -117,7 +118,7 @@ vfio_cdev_ioas_map_at(const struct vfio_cdev_iommufd *ctx, uint64_t va,
 	struct rlimit rl;
 	int err;
 
-	err = vfio_cdev_refuse_in_forked_child();
+	err = refuse_in_forked_child();
 	if (err != 0)
 		return err;
 	if (ioctl(ctx->fd, IOMMU_IOAS_MAP, &map) == 0)
@@ -150,7 +151,7 @@ vfio_cdev_ioas_unmap(const struct vfio_cdev_iommufd *ctx, uint64_t va,
 	};
 	int err;
 
-	err = vfio_cdev_refuse_in_forked_child();
+	err = refuse_in_forked_child();
 	if (err != 0)
 		return err;
 	if (ioctl(ctx->fd, IOMMU_IOAS_UNMAP, &unmap) == 0)
@@ -175,7 +176,11 @@ vfio_cdev_ioas_get_pa_range(const struct vfio_cdev_iommufd *ctx, uint64_t va,
 		.iova = va,
 		.length = len,
 	};
+	int err;
 
+	err = refuse_in_forked_child();
+	if (err != 0)
+		return err;
 	if (ioctl(ctx->fd, IOMMU_IOAS_NOIOMMU_GET_PA, &get_pa) != 0)
 		return -errno;
 	*pa = get_pa.out_phys;

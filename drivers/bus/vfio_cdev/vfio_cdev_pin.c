@@ -370,8 +370,9 @@ vfio_cdev_pins_within(const char *owner, uint64_t va, uint64_t len,
 	i = j = 0;
 	if (o != NULL)
 		j = ranges_within(o, va, range_end(va, len), &i);
-	*starts = malloc(sizeof(**starts) * RTE_MAX(j - i, 1u));
-	if (*starts == NULL) {
+	/* Most calls (a memseg pinned at allocation) find none. */
+	*starts = j > i ? malloc(sizeof(**starts) * (j - i)) : NULL;
+	if (j > i && *starts == NULL) {
 		pthread_mutex_unlock(&pins.lock);
 		return -ENOMEM;
 	}
