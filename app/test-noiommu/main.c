@@ -40,9 +40,16 @@
  *   anon-at        map a private anonymous page at a fixed address and
  *                  ask for its IOVA: a primary gets it (and keeps the page
  *                  pinned), a secondary must get none
+ *   anon-pool      a pktmbuf pool over anonymous memory (testpmd's
+ *                  --mp-alloc=anon): a primary's mbufs must each have
+ *                  their page's IOVA, a secondary's populate must fail
  *   remap          memory whose IOVAs were asked for, unmapped and mapped
  *                  anew at the same address, then registered and DMA-mapped:
  *                  no page may keep the old page's IOVA
+ *   memevent       a memory event callback DMA-maps each new page into
+ *                  the default VFIO container and unmaps it when freed
+ *                  (it runs under EAL's memory lock): 16 MiB allocated and
+ *                  freed, every map undone, VmPin the memsegs' again
  *   fork           a child forked after init writes a private page the
  *                  parent pinned (its copy is a new page) and asks for its
  *                  IOVA: it must get none, and the parent's pin (VmPin)
@@ -572,6 +579,8 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return extmem_run(pagemap_fd, cdev);
 	if (strcmp(cmd, "remap") == 0)
 		return extmem_remapped_run();
+	if (strcmp(cmd, "memevent") == 0)
+		return memevent_run(pagemap_fd);
 	if (strcmp(cmd, "hotplug") == 0)
 		return hotplug_run(pagemap_fd, cdev);
 	if (strcmp(cmd, "reinit") == 0)
@@ -584,11 +593,13 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return cmd_rendezvous();
 	if (strcmp(cmd, "anon-at") == 0)
 		return cmd_anon_at();
+	if (strcmp(cmd, "anon-pool") == 0)
+		return anon_pool_run();
 	if (strcmp(cmd, "fork") == 0)
 		return cmd_fork();
 	if (strcmp(cmd, "dump") == 0 && dump_path != NULL)
 		return cmd_dump(dump_path);
-	printf("unknown command '%s' (check, churn, pchurn, contig, pquery, soak, exhaust, extmem, remap, hotplug, reinit, ports, anon-at, fork, rendezvous, wait-secondaries, init, bench, dump FILE)\n",
+	printf("unknown command '%s' (check, churn, pchurn, contig, pquery, soak, exhaust, extmem, remap, memevent, hotplug, reinit, ports, anon-at, anon-pool, fork, rendezvous, wait-secondaries, init, bench, dump FILE)\n",
 		cmd);
 	return -1;
 }

@@ -61,6 +61,10 @@ int exhaust_run(int pagemap_fd);
 /* cdev: also two devices on one buffer, and a heap from virt2iova. */
 int extmem_run(int pagemap_fd, int cdev);
 int extmem_remapped_run(void);
+/* A pktmbuf pool over anonymous memory: exact IOVAs, or refused. */
+int anon_pool_run(void);
+/* Container DMA maps from a memory event callback, page by page. */
+int memevent_run(int pagemap_fd);
 /* Print EAL init time and memseg count as one "bench:" line. */
 int bench_init_report(double eal_init_ms);
 /* Time run-time 2 MiB page allocation, free and PA lookup; print one line. */

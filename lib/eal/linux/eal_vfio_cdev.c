@@ -14,7 +14,6 @@
 #include <rte_bus.h>
 #include <rte_common.h>
 #include <rte_eal.h>
-#include <rte_eal_memconfig.h>
 #include <rte_eal_paging.h>
 #include <rte_errno.h>
 #include <rte_fbarray.h>
@@ -450,8 +449,10 @@ get_pa_contig(uint64_t va, uint64_t len, uint64_t *pa)
  * Give every external memseg in a range the physical address it starts
  * at, or RTE_BAD_IOVA when it is no longer pinned or not physically
  * contiguous (memory registered with a page size larger than the pages
- * backing it). With must_pin, such a memseg fails the call instead. The
- * memory lock keeps the memseg lists from being unregistered meanwhile.
+ * backing it). With must_pin, such a memseg fails the call instead.
+ * No memory lock: the range is the caller's while it maps it, and the
+ * group path lets memory event callbacks, which run under the memory
+ * hotplug write lock, map memory; taking the lock there never returns.
  */
 static int
 extmem_set_iovas(uint64_t vaddr, uint64_t len, int must_pin)
@@ -461,7 +462,6 @@ extmem_set_iovas(uint64_t vaddr, uint64_t len, int must_pin)
 	uint64_t va = vaddr, pa;
 	int ret = 0, err;
 
-	rte_mcfg_mem_read_lock();
 	while (va < vaddr + len) {
 		msl = rte_mem_virt2memseg_list((void *)(uintptr_t)va);
 		ms = msl != NULL ? rte_mem_virt2memseg((void *)(uintptr_t)va, msl) : NULL;
@@ -486,7 +486,6 @@ extmem_set_iovas(uint64_t vaddr, uint64_t len, int must_pin)
 		ms->iova = pa;
 		va = ms->addr_64 + ms->len;
 	}
-	rte_mcfg_mem_read_unlock();
 	return ret;
 }
 
