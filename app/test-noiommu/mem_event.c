@@ -62,7 +62,9 @@ memevent_cb(enum rte_mem_event type, const void *addr, size_t len,
 static void
 memevent_timeout(int sig __rte_unused)
 {
-	static const char msg[] = "memevent: FAIL: rte_malloc/rte_free did not return within 60 s: a DMA map from a memory event callback is blocked\n";
+	static const char msg[] =
+		"memevent: FAIL: rte_malloc/rte_free did not return within 60 s: "
+		"a DMA map from a memory event callback is blocked\n";
 
 	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
 		_exit(2);

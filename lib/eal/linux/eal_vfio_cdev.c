@@ -512,6 +512,10 @@ dma_map(const char *owner, uint64_t vaddr, uint64_t iova, uint64_t len)
 		RTE_LOG(ERR, EAL, "--vfio-cdev: DMA map of 0x%" PRIx64 " (%" PRIu64
 			" bytes) for %s is not 4 KiB aligned\n",
 			vaddr, len, owner);
+	else if (ret == -ENOMEM)
+		RTE_LOG(ERR, EAL, "--vfio-cdev: DMA map of 0x%" PRIx64 " (%" PRIu64
+			" bytes) for %s: cannot pin more memory (RLIMIT_MEMLOCK or a cgroup limit)\n",
+			vaddr, len, owner);
 	if (ret != 0) {
 		rte_errno = -ret;
 		return -1;
