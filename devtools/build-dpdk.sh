@@ -13,6 +13,9 @@
 # build for devtools/build-matrix.sh. Static builds use -Werror.
 # DPDK_LINK=pristine builds, as the shared build but from the unpatched
 # source, only the libraries the patches change (devtools/check-abi.sh).
+# DPDK_LINK=debian builds, as the shared build but with Debian's paths
+# (prefix /usr, so EAL's plugin directory is Debian's pmds-23.0), only the
+# libraries the patches change, to replace Debian's (devtools/build-debs.sh).
 set -euo pipefail
 source "$(dirname "$0")/noiommu-common.sh"
 
@@ -28,7 +31,8 @@ case $link in
 static) build=$NOIOMMU_CACHE/dpdk/build ;;
 shared) build=$NOIOMMU_CACHE/dpdk/build-shared ;;
 pristine) build=$NOIOMMU_CACHE/dpdk/build-pristine ;;
-*) die "DPDK_LINK=$link: static, shared or pristine" ;;
+debian) build=$NOIOMMU_CACHE/dpdk/build-debian ;;
+*) die "DPDK_LINK=$link: static, shared, pristine or debian" ;;
 esac
 
 # One build at a time: the tree is shared by every build directory, and
@@ -39,7 +43,7 @@ flock 9
 
 if [ ! -f "$pristine/.extracted" ]; then
 	dl=$NOIOMMU_CACHE/dl/dpdk
-	rm -rf "$dl" "$pristine"; mkdir -p "$dl"
+	rm -rf "$dl" "$pristine"; mkdir -p "$dl" "$(dirname "$pristine")"
 	log "downloading Debian dpdk $DPDK_BASE_DEB_VERSION source"
 	(cd "$dl" && noiommu_apt bookworm apt-get -q source --download-only \
 		"dpdk=$DPDK_BASE_DEB_VERSION" >&2)
@@ -106,7 +110,7 @@ printf '%s\n' "${patched[@]}" "${overlay[@]}" > "$state"
 # 3. Configure once, then build incrementally.
 meson_opts=(
 	-Dplatform=generic
-	-Ddefault_library=${link/pristine/shared}
+	-Ddefault_library=$([ "$link" = static ] && echo static || echo shared)
 	-Dbuildtype=debugoptimized
 	-Dtests=true
 	-Denable_docs=false
@@ -126,6 +130,12 @@ if [ "$link" != static ]; then
 	meson_opts=("${meson_opts[@]/-Dtests=true/-Dtests=false}")
 	meson_opts+=(-Denable_driver_sdk=true "--prefix=$NOIOMMU_CACHE/dpdk/prefix"
 		-Ddisable_libs=$unused_libs)
+fi
+# Debian's layout (debian/rules): its libdir, and EAL's default plugin
+# directory under it (RTE_EAL_PMD_PATH), where Debian's PMDs are.
+if [ "$link" = debian ]; then
+	meson_opts=("${meson_opts[@]/--prefix=*/--prefix=/usr}")
+	meson_opts+=(--libdir=lib/x86_64-linux-gnu)
 fi
 # DPDK_SANITIZE=1: the static build with ASan and UBSan, in its own
 # directory, for the sanitizer rows (noiommu.sanitized=1).
@@ -175,7 +185,7 @@ fi
 # changes or adds, with -Werror: its C files, all of EAL (whose internal
 # headers it patches), bus/pci and the bus it adds (the gcc build links).
 targets=()
-if [ "$link" = pristine ]; then
+if [ "$link" = pristine ] || [ "$link" = debian ]; then
 	mapfile -t targets < <(patched_libraries)
 elif [ "${DPDK_SANITIZE:-0}" = 1 ]; then
 	targets=(app/dpdk-testpmd app/test/dpdk-test app/dpdk-test-noiommu)

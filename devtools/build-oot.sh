@@ -12,6 +12,12 @@
 set -euo pipefail
 source "$(dirname "$0")/noiommu-common.sh"
 
+# One at a time: rows running side by side reach here through vm-run.sh
+# and build-debs.sh, and each run rebuilds build/oot from scratch.
+mkdir -p "$NOIOMMU_CACHE"
+exec 8> "$NOIOMMU_CACHE/oot.lock"
+flock 8
+
 pc=$("$NOIOMMU_TOP/devtools/install-dpdk.sh")
 prefix=$NOIOMMU_CACHE/dpdk/prefix
 oot=$NOIOMMU_TOP/build/oot

@@ -196,6 +196,17 @@ background() {
 	fi
 	phase_done background:abi $t
 
+	# The replacement packages for Debian's DPDK (build-debs.sh): installed
+	# over Debian's and undone in a scratch dpkg root, build configuration
+	# against Debian's headers.
+	t=$SECONDS
+	if out=$("$dev/check-debs.sh" 2>&1); then
+		bg_result PASS host:debian-packages -- "$(grep -c '^debs: ok' <<< "$out") checks (install, undo, build config); $(grep -m1 '^debs: ok undo' <<< "$out" | cut -c10-)"
+	else
+		bg_result FAIL host:debian-packages -- "$(grep -v '^\[' <<< "$out" | tail -n 20 | tr '\n' ' ')"
+	fi
+	phase_done background:debian-packages $t
+
 	# The images of the rows with a build of their own (a failure shows
 	# in the row itself); the first sanitizer row's includes that build.
 	for n in "${own[@]}"; do

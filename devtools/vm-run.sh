@@ -79,12 +79,13 @@ line=$(rows | awk -F'\t' -v n="$name" '$1 == n && !done {print; done = 1}')
 IFS=$'\t' read -r name tags kernel nic kind user preload kargs expect args <<< "$line"
 [ "$kargs" = - ] && kargs=
 [ "$args" = - ] && args=
-sanitized=false installed=false devbind=false
+sanitized=false installed=false devbind=false debian=false
 [[ " $kargs " == *" noiommu.sanitized=1 "* ]] && sanitized=true
+[[ " $kargs " == *" noiommu.debian=1 "* ]] && debian=true
 [[ " $kargs " == *" noiommu.installed=1 "* ]] && installed=true
 [[ " $kargs " == *" noiommu.devbind=1 "* ]] && devbind=true
 if [ "$mode" = --own-build ]; then
-	$sanitized || $installed || $devbind || [ "$kind" = l2fwd ]
+	$sanitized || $installed || $devbind || $debian || [ "$kind" = l2fwd ]
 	exit
 fi
 
@@ -125,6 +126,8 @@ esac
 overlay=
 $installed && overlay=$("$NOIOMMU_TOP/devtools/build-oot.sh")
 $devbind && overlay=$("$NOIOMMU_TOP/devtools/build-devbind.sh")
+# Debian's own DPDK packages with the replacement packages over them.
+$debian && overlay=$("$NOIOMMU_TOP/devtools/build-debian-overlay.sh")
 [ "$kind" = l2fwd ] && overlay=$("$NOIOMMU_TOP/devtools/build-example.sh")
 if [ -n "$overlay" ]; then
 	combined=$NOIOMMU_CACHE/initramfs/$(basename "$initrd" .cpio.gz)+$(basename "$overlay")
