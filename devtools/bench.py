@@ -9,7 +9,10 @@ legacy pagemap path and the cdev backend, with the ratio of the medians
 the ratios of the runs paired by repetition (the two runs of a pair ran
 back to back, in alternating order). Also: the per-page slope of EAL init
 time for each path (least squares over the sizes of one page size) and a
-per-phase breakdown of EAL init.
+per-phase breakdown of EAL init. testpmd start-up and exit ("start" rows)
+per --mp-alloc mode and mbuf count, with their phases and kernel calls,
+in the same table and in bench-startup.png; the "size" column is MiB for
+EAL init and mbufs for start-up.
 
 Usage: bench.py OUT_DIR NIC=CONSOLE_LOG... [--no-plot]
   One console log per VM run; NIC names the NIC model its forwarding
@@ -30,6 +33,18 @@ INIT_KEYS = ["eal_init_ms"] + PHASES + ["teardown_ms"]
 COUNT_KEYS = ["ioas_map", "get_pa", "pagemap_reads"]
 ALLOC_KEYS = ["alloc_page_us", "free_page_us", "virt2phy_us"]
 FWD_KEYS = ["rx_mpps", "stop_ms"]
+# testpmd start-up: process start to "start packet forwarding", and its
+# phases (to the mbuf pool's creation; pool and port start to the link
+# check; to forwarding); exit: SIGINT to reaped, and from "Stopping port"
+# to reaped. Then the kernel calls of the whole run (count-calls).
+ALLOCS = ("native", "anon", "xmem", "xmemhuge")
+STARTUP_KEYS = ["start_ms", "eal_ms", "pool_ms", "link_ms", "exit_ms", "close_ms",
+                "ioas_map", "ioas_unmap", "get_pa", "pagemap_reads",
+                "ioas_map_ms", "get_pa_ms", "pagemap_ms", "populate_ms"]
+
+
+# What the guest said it did not run, or could not set up.
+NOTES = []
 
 
 def parse(path, nic):
@@ -43,6 +58,9 @@ def parse(path, nic):
         if m:
             rows.append(dict(w.split("=", 1) for w in m.group(1).split() if "=" in w))
             rows[-1]["nic"] = nic
+        m = re.match(r"(bench(?:skip|pool|warmup): .*)", line)
+        if m:
+            NOTES.append(m.group(1).strip())
     for r in rows:
         if r.get("kind") == "init" and "eal_init_ms" in r:
             known = sum(float(r.get(k, 0)) for k in PHASES[:-1])
@@ -92,10 +110,20 @@ def main():
     out = args[0]
     os.makedirs(out, exist_ok=True)
     rows = [r for a in args[1:] for r in parse(a.split("=", 1)[1], a.split("=", 1)[0])]
+    # A failed start-up run is left out and named; any other failed run
+    # fails the whole table.
+    start = [r for r in rows if r.get("kind") == "startup"]
+    for r in start:
+        if r.get("rc") != "0" or "start_ms" not in r:
+            NOTES.append("left out, failed: kind=startup mode=%s alloc=%s mbufs=%s rep=%s rc=%s"
+                         % (r.get("mode"), r.get("alloc"), r.get("mbufs"), r.get("rep"),
+                            r.get("rc")))
+    start = [r for r in start if r.get("rc") == "0" and "start_ms" in r]
+    rows = [r for r in rows if r.get("kind") != "startup"] + start
     init = [r for r in rows if r.get("kind") == "init"]
     bad = [r for r in rows if r.get("rc") != "0"] + \
         [r for r in init if "eal_init_ms" not in r]
-    if not init or bad:
+    if not rows or bad:
         sys.exit("bench.py: %d runs, %d failed or malformed" % (len(rows), len(bad)))
 
     sizes = sorted({(r["page"], int(r["mem_mb"])) for r in init},
@@ -110,7 +138,7 @@ def main():
             scaled = [dict(r, **{key: float(r.get(key, 0)) * 1024 / mb}) for r in sel]
             table.append(("init", page, mb, key + "_per_gib") + compare(scaled, key))
     alloc = [r for r in rows if r.get("kind") == "alloc"]
-    for key in ALLOC_KEYS:
+    for key in ALLOC_KEYS if alloc else []:
         table.append(("alloc", "2M", 0, key) + compare(alloc, key))
     fwd = [r for r in rows if r.get("kind") == "fwd"]
     nics = sorted({r["nic"] for r in fwd})
@@ -118,6 +146,14 @@ def main():
         for key in FWD_KEYS:
             table.append(("fwd", nic, 0, key) +
                          compare([r for r in fwd if r["nic"] == nic], key))
+
+    allocs = sorted({r["alloc"] for r in start},
+                    key=lambda a: (ALLOCS.index(a) if a in ALLOCS else len(ALLOCS), a))
+    for alloc in allocs:
+        for n in sorted({int(r["mbufs"]) for r in start if r["alloc"] == alloc}):
+            sel = [r for r in start if r["alloc"] == alloc and int(r["mbufs"]) == n]
+            for key in STARTUP_KEYS:
+                table.append(("start", alloc, n, key) + compare(sel, key))
 
     slopes = []
     for page in sorted({p for p, _ in sizes}):
@@ -129,7 +165,7 @@ def main():
 
     with open(os.path.join(out, "bench.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["section", "page_or_nic", "mem_mb", "metric", "runs_legacy", "runs_cdev",
+        w.writerow(["section", "page_nic_or_alloc", "size", "metric", "runs_legacy", "runs_cdev",
                     "legacy_min", "legacy_median", "legacy_max",
                     "cdev_min", "cdev_median", "cdev_max", "cdev_over_legacy",
                     "pair_ratio_min", "pair_ratio_median", "pair_ratio_max"])
@@ -138,25 +174,36 @@ def main():
                        ["%.4f" % v for v in (t[5] or (0, 0, 0))] +
                        ["%.4f" % v for v in (t[6] or (0, 0, 0))] + ["%.4f" % t[7]] +
                        ["%.4f" % v for v in (t[8] or (0, 0, 0))])
-    head = "%-5s %-14s %5s  %-21s %5s %26s %26s %6s %17s" % (
-        "", "page/NIC", "MiB", "metric", "runs", "legacy min/median/max",
+    head = "%-5s %-14s %7s  %-21s %5s %26s %26s %6s %17s" % (
+        "", "page/NIC/alloc", "size", "metric", "runs", "legacy min/median/max",
         "cdev min/median/max", "ratio", "pair ratios")
     lines = [head]
     for t in table:
         prec = "%.3f" if t[3] in ("rx_mpps", "virt2phy_us") else "%.1f"
-        lines.append("%-5s %-14s %5s  %-21s %5s %26s %26s %6.3f %17s" % (
+        if t[0] == "start" and t[3] not in ("ioas_map_ms", "get_pa_ms", "pagemap_ms",
+                                            "populate_ms"):
+            prec = "%.0f"  # 10 ms steps, or counts
+        lines.append("%-5s %-14s %7s  %-21s %5s %26s %26s %6.3f %17s" % (
             t[0], t[1], t[2] or "-", t[3], "%d/%d" % t[4], fmt3(t[5], prec),
             fmt3(t[6], prec), t[7], fmt3(t[8], "%.2f")))
-    lines.append("")
-    lines.append("EAL init, marginal cost per page (least squares over all runs):")
+    if slopes:
+        lines.append("")
+        lines.append("EAL init, marginal cost per page (least squares over all runs):")
     for page, m, s in slopes:
         lines.append("  %s pages, %-6s %10.2f ms per page" % (page, m, s))
+    if NOTES:
+        lines.append("")
+        lines.append("Not run or not as asked (the guest's words):")
+        lines += ["  " + n for n in NOTES]
     text = "\n".join(lines) + "\n"
     open(os.path.join(out, "bench.txt"), "w").write(text)
     sys.stdout.write(text)
 
     if "--no-plot" not in sys.argv:
-        plot(init, fwd, nics, sizes, os.path.join(out, "bench.png"))
+        if init or fwd:
+            plot(init, fwd, nics, sizes, os.path.join(out, "bench.png"))
+        if start:
+            plot_startup(start, allocs, os.path.join(out, "bench-startup.png"))
 
 
 def plot(init, fwd, nics, sizes, path):
@@ -196,6 +243,52 @@ def plot(init, fwd, nics, sizes, path):
     a2.set_title("testpmd io forwarding")
     a2.grid(True, alpha=0.3)
     a2.legend(fontsize="small", ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    print("plot: %s" % path)
+
+
+def plot_startup(start, allocs, path):
+    """Start-up and exit time against the mbuf count, one column per
+    --mp-alloc mode: median with min-max bars, per path."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(2, len(allocs), figsize=(3.6 * len(allocs) + 1, 7),
+                             squeeze=False)
+    for col, alloc in enumerate(allocs):
+        ns = sorted({int(r["mbufs"]) for r in start if r["alloc"] == alloc})
+        for row, (key, what) in enumerate((("start_ms", "start to forwarding"),
+                                            ("exit_ms", "SIGINT to exit"))):
+            ax = axes[row][col]
+            top = 0
+            for mode, style, shift in (("legacy", "o--", 0.94), ("cdev", "s-", 1.06)):
+                xs, med, lo, hi = [], [], [], []
+                for n in ns:
+                    v = [float(r[key]) / 1000 for r in start if r["alloc"] == alloc and
+                         int(r["mbufs"]) == n and r["mode"] == mode and key in r]
+                    if v:
+                        s = spread(v)
+                        xs.append(n * shift)
+                        med.append(s[1])
+                        lo.append(s[1] - s[0])
+                        hi.append(s[2] - s[1])
+                        top = max(top, s[2])
+                ax.errorbar(xs, med, yerr=[lo, hi], fmt=style, capsize=4, label=mode)
+            ax.set_xscale("log", base=2)
+            if ns:
+                ax.set_xlim(min(ns) / 1.6, max(ns) * 1.6)
+            ax.set_xticks(ns)
+            ax.set_xticklabels(["%dk" % (n // 1024) if n < 1 << 20 else "%dM" % (n >> 20)
+                                for n in ns])
+            ax.set_ylim(0, top * 1.15 or 1)
+            ax.grid(True, alpha=0.3)
+            ax.set_title("--mp-alloc=%s: %s" % (alloc, what), fontsize="medium")
+            if row == 1:
+                ax.set_xlabel("mbufs (--total-num-mbufs)")
+            if col == 0:
+                ax.set_ylabel("seconds: median, min-max")
+                ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     print("plot: %s" % path)
