@@ -37,17 +37,8 @@ plugin=$NOIOMMU_CACHE/oot-plugin/librte_bus_vfio_cdev.so
 
 # Debian's packages of the patched libraries (the same download as
 # check-abi.sh's): librte_eal.so.23.0 is in librte-eal23.
-debian_debs=$NOIOMMU_CACHE/debian-dpdk/$DPDK_BASE_DEB_VERSION/debs
-mapfile -t pkgs < <(patched_libraries | sed 's#.*/librte_\(.*\)\.so\.\([0-9]*\).*#librte-\1\2#; s#_#-#g')
-missing=()
-for p in "${pkgs[@]}"; do
-	[ -f "$debian_debs/${p}_${DPDK_BASE_DEB_VERSION}_amd64.deb" ] || missing+=("$p=$DPDK_BASE_DEB_VERSION")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	mkdir -p "$debian_debs"
-	(cd "$debian_debs" && noiommu_apt bookworm apt-get -q download "${missing[@]}" >&2) ||
-		die "apt-get download of Debian's ${missing[*]} failed"
-fi
+mapfile -t pkgs < <(patched_packages)
+debian_debs=$(debian_base_debs "${pkgs[@]}")
 
 key=$( {
 	sha256sum "$0" "$plugin"

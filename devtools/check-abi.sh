@@ -22,7 +22,7 @@ deb=$NOIOMMU_CACHE/debian-dpdk/$DPDK_BASE_DEB_VERSION
 if [ ! -f "$deb/.extracted" ]; then
 	rm -rf "$deb"; mkdir -p "$deb/debs"
 	# librte_eal.so.23.0 is in package librte-eal23.
-	pkgs=$(patched_libraries | sed 's#.*/librte_\(.*\)\.so\.\([0-9]*\).*#librte-\1\2#; s#_#-#g')
+	pkgs=$(patched_packages)
 	# shellcheck disable=SC2086
 	(cd "$deb/debs" && noiommu_apt bookworm apt-get -q download \
 		$(printf "%s=$DPDK_BASE_DEB_VERSION " $pkgs) >&2) ||

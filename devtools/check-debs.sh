@@ -24,17 +24,8 @@ build=$(DPDK_LINK=debian "$NOIOMMU_TOP/devtools/build-dpdk.sh")
 version=$DPDK_BASE_DEB_VERSION+noiommu1
 plugin_pkg=librte-bus-vfio-cdev23
 pmd_dir=usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0
-mapfile -t pkgs < <(patched_libraries | sed 's#.*/librte_\(.*\)\.so\.\([0-9]*\).*#librte-\1\2#; s#_#-#g')
-dl=$NOIOMMU_CACHE/debian-dpdk/$DPDK_BASE_DEB_VERSION/debs
-want=()
-for p in "${pkgs[@]}" libdpdk-dev; do
-	[ -f "$dl/${p}_${DPDK_BASE_DEB_VERSION}_amd64.deb" ] || want+=("$p=$DPDK_BASE_DEB_VERSION")
-done
-if [ ${#want[@]} -gt 0 ]; then
-	mkdir -p "$dl"
-	(cd "$dl" && noiommu_apt bookworm apt-get -q download "${want[@]}" >&2) ||
-		die "apt-get download of Debian's ${want[*]} failed"
-fi
+mapfile -t pkgs < <(patched_packages)
+dl=$(debian_base_debs "${pkgs[@]}" libdpdk-dev)
 debian=()
 for p in "${pkgs[@]}"; do debian+=("$dl/${p}_${DPDK_BASE_DEB_VERSION}_amd64.deb"); done
 ours=()

@@ -119,6 +119,27 @@ patched_libraries() {
 		s#^drivers/\([^/]*\)/\([^/]*\)/.*#drivers/librte_\1_\2.so.$abi#p" | sort -u
 }
 
+# Debian's packages of the patched libraries (librte-eal23 ...), one name a
+# line.
+patched_packages() {
+	patched_libraries | sed 's#.*/librte_\(.*\)\.so\.\([0-9]*\).*#librte-\1\2#; s#_#-#g'
+}
+
+# debian_base_debs PKG...: Debian's own .deb of each PKG at the base version,
+# downloaded once into the cache; prints their directory.
+debian_base_debs() {
+	local dir=$NOIOMMU_CACHE/debian-dpdk/$DPDK_BASE_DEB_VERSION/debs p want=()
+	for p in "$@"; do
+		[ -f "$dir/${p}_${DPDK_BASE_DEB_VERSION}_amd64.deb" ] || want+=("$p=$DPDK_BASE_DEB_VERSION")
+	done
+	if [ ${#want[@]} -gt 0 ]; then
+		mkdir -p "$dir"
+		(cd "$dir" && noiommu_apt bookworm apt-get -q download "${want[@]}" >&2) ||
+			die "apt-get download of Debian's ${want[*]} failed"
+	fi
+	echo "$dir"
+}
+
 # Guest overlays: cpio archives vm-run.sh appends to the initramfs.
 # overlay_libs ROOT: copies the libraries whose paths stdin lists into ROOT,
 # at their real directories.
