@@ -54,6 +54,10 @@
  *                  parent pinned (its copy is a new page) and asks for its
  *                  IOVA: it must get none, and the parent's pin (VmPin)
  *                  must be what it was once the child is gone
+ *   zones          every memzone's IOVA is its first byte's PA; every page
+ *                  of every descriptor ring and vring memzone, and of every
+ *                  mempool chunk, is at its IOVA (run it as a secondary
+ *                  beside a forwarding primary: what its devices use)
  *   rendezvous     a primary waits until a secondary dpdk-test-noiommu
  *                  is attached (at most a minute), a secondary until the
  *                  primary has pinged it (at most 10 minutes)
@@ -597,9 +601,11 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return anon_pool_run();
 	if (strcmp(cmd, "fork") == 0)
 		return cmd_fork();
+	if (strcmp(cmd, "zones") == 0)
+		return zones_run();
 	if (strcmp(cmd, "dump") == 0 && dump_path != NULL)
 		return cmd_dump(dump_path);
-	printf("unknown command '%s' (check, churn, pchurn, contig, pquery, soak, exhaust, extmem, remap, memevent, hotplug, reinit, ports, anon-at, anon-pool, fork, rendezvous, wait-secondaries, init, bench, dump FILE)\n",
+	printf("unknown command '%s' (check, churn, pchurn, contig, pquery, soak, exhaust, extmem, remap, memevent, hotplug, reinit, ports, anon-at, anon-pool, fork, zones, rendezvous, wait-secondaries, init, bench, dump FILE)\n",
 		cmd);
 	return -1;
 }

@@ -65,6 +65,11 @@ int extmem_remapped_run(void);
 int anon_pool_run(void);
 /* Container DMA maps from a memory event callback, page by page. */
 int memevent_run(int pagemap_fd);
+/*
+ * Every memzone's IOVA, and every page of every ring and mempool chunk,
+ * against the kernel's PA (the zones command).
+ */
+int zones_run(void);
 /* Print EAL init time and memseg count as one "bench:" line. */
 int bench_init_report(double eal_init_ms);
 /* Time run-time 2 MiB page allocation, free and PA lookup; print one line. */

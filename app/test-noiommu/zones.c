@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The DPDK no-IOMMU cdev authors
+ */
+
+/*
+ * The zones command: what a running application handed its devices,
+ * checked page by page against the kernel (GET_PA, rte_mem_virt2phy()).
+ * Run as a secondary beside a forwarding primary, it sees the primary's
+ * memzones and mempools:
+ *  - every memzone's IOVA is the address of its first byte;
+ *  - the descriptor rings of the ethdev PMDs ("eth_p*", reserved by
+ *    rte_eth_dma_zone_reserve()) and virtio's vrings ("port*_vq*") are
+ *    IOVA-contiguous: mz->iova + off == PA(mz->addr + off) on every page;
+ *  - every mempool chunk has an IOVA, and it holds on every page.
+ * DPDK does not record which other memzones were reserved IOVA-contiguous:
+ * those are counted, not judged, past their first byte.
+ */
+
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_memory.h>
+#include <rte_memzone.h>
+#include <rte_mempool.h>
+
+#include "test_noiommu.h"
+
+struct zones_report {
+	unsigned int zones, rings, split_zones;
+	unsigned int chunks, private_chunks;
+	uint64_t pages, mismatches;
+	int failed;
+};
+
+/* Mismatches printed in full; the rest are only counted. */
+#define ZONES_PRINT_MAX 10
+
+static bool
+is_ring(const char *name)
+{
+	return fnmatch("eth_p*_q*", name, 0) == 0 ||
+		fnmatch("port*_vq*", name, 0) == 0;
+}
+
+/* The page size of the memory at va: its memseg list's, or the system's. */
+static uint64_t
+page_size_at(const void *va)
+{
+	const struct rte_memseg_list *msl = rte_mem_virt2memseg_list(va);
+
+	return msl != NULL ? msl->page_sz : (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * Compare iova + off with the kernel's PA of va + off for every page of
+ * [va, va + len), then for its last byte. Returns 0, or the first offset
+ * that differs plus one; stores the kernel's answer there in *pa.
+ */
+static uint64_t
+check_range(struct zones_report *r, const char *va, rte_iova_t iova,
+		size_t len, rte_iova_t *pa)
+{
+	uint64_t pgsz = page_size_at(va), off;
+
+	/* The first byte, then the start of every page after it. */
+	for (off = 0; off < len; off = RTE_ALIGN_FLOOR((uintptr_t)va + off +
+			pgsz, pgsz) - (uintptr_t)va) {
+		r->pages++;
+		*pa = rte_mem_virt2phy(va + off);
+		if (*pa != iova + off)
+			return off + 1;
+	}
+	off = len - 1;
+	*pa = rte_mem_virt2phy(va + off);
+	return len == 0 || *pa == iova + off ? 0 : off + 1;
+}
+
+static void
+report_mismatch(struct zones_report *r, const char *what, const char *name,
+		const char *va, rte_iova_t iova, uint64_t off, rte_iova_t pa)
+{
+	r->failed = 1;
+	if (r->mismatches++ < ZONES_PRINT_MAX)
+		printf("zones: %s %s at %p+0x%" PRIx64 ": IOVA 0x%" PRIx64
+			", kernel PA 0x%" PRIx64 "\n", what, name, va, off,
+			iova + off, pa);
+}
+
+static void
+check_memzone(const struct rte_memzone *mz, void *arg)
+{
+	struct zones_report *r = arg;
+	bool ring = is_ring(mz->name);
+	uint64_t bad;
+	rte_iova_t pa;
+
+	r->zones++;
+	r->rings += ring;
+	bad = check_range(r, mz->addr, mz->iova, mz->len, &pa);
+	if (bad == 0)
+		return;
+	/* Past its first page, only a ring must be IOVA-contiguous. */
+	if (ring || bad == 1)
+		report_mismatch(r, ring ? "ring" : "memzone", mz->name,
+			mz->addr, mz->iova, bad - 1, pa);
+	else
+		r->split_zones++;
+}
+
+static void
+check_chunk(struct rte_mempool *mp, void *arg,
+		struct rte_mempool_memhdr *memhdr, unsigned int idx)
+{
+	struct zones_report *r = arg;
+	uint64_t bad;
+	rte_iova_t pa;
+
+	RTE_SET_USED(idx);
+	r->chunks++;
+	if (memhdr->iova == RTE_BAD_IOVA) {
+		printf("zones: mempool %s chunk %p (%zu bytes) has no IOVA\n",
+			mp->name, memhdr->addr, memhdr->len);
+		r->failed = 1;
+		return;
+	}
+	/*
+	 * A secondary can ask only for memory it shares with the primary at
+	 * one address (memsegs, external memory); --mp-alloc=anon chunks are
+	 * the primary's own.
+	 */
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY &&
+			rte_mem_virt2memseg(memhdr->addr, NULL) == NULL) {
+		r->private_chunks++;
+		return;
+	}
+	bad = check_range(r, memhdr->addr, memhdr->iova, memhdr->len, &pa);
+	if (bad != 0)
+		report_mismatch(r, "mempool", mp->name, memhdr->addr,
+			memhdr->iova, bad - 1, pa);
+}
+
+static void
+check_mempool(struct rte_mempool *mp, void *arg)
+{
+	rte_mempool_mem_iter(mp, check_chunk, arg);
+}
+
+int
+zones_run(void)
+{
+	struct zones_report r = { 0 };
+
+	rte_memzone_walk(check_memzone, &r);
+	rte_mempool_walk(check_mempool, &r);
+	printf("zones: %u memzones (%u rings), %u mempool chunks (%u private to the primary, not checked), %"
+		PRIu64 " pages checked, %" PRIu64 " mismatches, %u memzones not IOVA-contiguous\n",
+		r.zones, r.rings, r.chunks, r.private_chunks, r.pages,
+		r.mismatches, r.split_zones);
+	if (r.rings == 0) {
+		printf("zones: FAIL no descriptor ring memzone: is a primary with ports running?\n");
+		r.failed = 1;
+	}
+	if (r.failed)
+		printf("zones: FAIL an address handed to a device is not the kernel's PA\n");
+	return r.failed ? -1 : 0;
+}
