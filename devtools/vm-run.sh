@@ -17,7 +17,8 @@
 # VM_SCENARIOS (scenario table, default devtools/vm-scenarios.tsv).
 # Output dir: console.log, guest.json (from the guest's ttyS1), capture.pcap (rows whose frames are checked)
 # (filter-dump on the first NIC's hub port), result.json.
-# The VM: q35, no vIOMMU, 2 vCPUs, two NICs of the row's model on one hub.
+# The VM: q35, no vIOMMU, 2 vCPUs, two NICs of the row's model on one hub
+# (l2fwd and ovs rows: a third, the seeding NIC).
 set -euo pipefail
 source "$(dirname "$0")/noiommu-common.sh"
 
@@ -45,6 +46,8 @@ check_table() {
 		[[ $kernel =~ ^(full|nogroup|debian-[a-z]+(-cloud)?)$ ]] || bad "kernel '$kernel'"
 		case $nic in e1000e|igb|virtio-net-pci) ;; *) bad "nic '$nic'" ;; esac
 		case $kind in testpmd | l2fwd) ;; cmd) [ "$args" != - ] || bad "cmd without args" ;;
+		ovs) [[ " $kargs " == *" noiommu.debian=1 "* ]] ||
+			bad "kind ovs without noiommu.debian=1 (Open vSwitch comes with the Debian overlay)" ;;
 		*) bad "kind '$kind'" ;; esac
 		[[ $user =~ ^(root|dpdk:[a-z_,]*(:[0-9]+)?)$ ]] || bad "user '$user'"
 		[ "$preload" = - ] || [ -f "$NOIOMMU_TOP/devtools/guest/$preload.c" ] ||
@@ -170,17 +173,18 @@ cmdline+=" noiommu.trace=$trace"
 [ -n "$args" ] && cmdline+=" noiommu.args64=$(printf '%s' "$args" | base64 -w0)"
 
 # Fixed MACs, so the capture check knows which port sent each frame.
-# l2fwd has no --tx-first: a third NIC is the traffic source.
+# l2fwd and Open vSwitch have no --tx-first: a third NIC is the traffic
+# source.
 nic_macs=(52:54:00:00:00:01 52:54:00:00:00:02)
 source_mac=
-if [ "$kind" = l2fwd ]; then
+if [ "$kind" = l2fwd ] || [ "$kind" = ovs ]; then
 	source_mac=52:54:00:00:00:03
 	nic_macs+=("$source_mac")
 fi
 # Only rows whose frames are checked capture: the wire grows by ~15 MB/s,
 # and a kill loop's unchecked capture reached 7 GB and filled CI's disk.
 capture=false
-case $kind in testpmd | l2fwd) [ "${expect%%:*}" = pass ] && capture=true ;; esac
+case $kind in testpmd | l2fwd | ovs) [ "${expect%%:*}" = pass ] && capture=true ;; esac
 
 # QEMU command line for this VM; $1 = accel, $2 = output dir, $3 = cmdline.
 qemu_cmd() {

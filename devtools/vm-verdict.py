@@ -11,15 +11,17 @@ import os
 import re
 import sys
 
-# Errors of the cdev backend: a passing testpmd run prints none of them.
-BACKEND_ERROR = re.compile(r"IOMMU_IOAS_\w+ of .* failed|^EAL: --vfio-cdev: |no physical address for", re.M)
+# Errors of the cdev backend: a passing testpmd run prints none of them;
+# ovs-vswitchd logs DPDK's lines after its own "TIME|SEQ|dpdk|LEVEL|".
+BACKEND_ERROR = re.compile(r"IOMMU_IOAS_\w+ of .* failed|^(\S+\|dpdk\|[A-Z]+\|)?EAL: --vfio-cdev: "
+                           r"|no physical address for", re.M)
 # A kernel complaint fails every row, whatever it expects.
 KERNEL_TROUBLE = re.compile(r"^\[ *[0-9.]+\] (WARNING:|BUG:|Oops|Kernel panic|general protection fault"
                             r"|INFO: task .* blocked for more than)", re.M)
 # A sanitizer report (ASan, UBSan, LSan) in the output of any row.
 SANITIZER_REPORT = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error: |SUMMARY: \w+Sanitizer", re.M)
 # Kinds whose run forwards between the two NICs.
-FORWARDING = ("testpmd", "l2fwd")
+FORWARDING = ("testpmd", "l2fwd", "ovs")
 SHIM_NOTICE = re.compile(r"^deny-pagemap: .* opened$", re.M)
 BEGIN = "=== noiommu: output begin ==="
 # Lines of the guest's output printed under a FAIL line.
@@ -52,7 +54,8 @@ def guest_summary(out, console):
 def capture_count_problems(capture, ports, at_least=False):
     """Every frame the ports sent is on the wire, and nothing else; with
     at_least (counters printed before the end, as l2fwd's last statistics),
-    only the first half."""
+    only the first half. noiommu-ovs reads OVS's counters once forwarding
+    has stopped: they count every frame."""
     sent = sum(p["fwd_tx"] if p["fwd_tx"] >= 0 else p["tx"] for p in ports)
     frames = capture.get("frames", 0)
     # Frames still in the NICs' rings when counters were read.
