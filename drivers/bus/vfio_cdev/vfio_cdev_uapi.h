@@ -49,6 +49,20 @@ struct iommu_ioas_map {
 #define IOMMU_IOAS_MAP _IO(IOMMUFD_TYPE, 0x85)
 #endif
 
+/* Linux 6.13: map a memfd or hugetlbfs file by offset (flags as MAP). */
+#ifndef IOMMU_IOAS_MAP_FILE
+struct iommu_ioas_map_file {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__s32 fd;
+	__aligned_u64 start;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+#define IOMMU_IOAS_MAP_FILE _IO(IOMMUFD_TYPE, 0x8f)
+#endif
+
 #ifndef IOMMU_IOAS_UNMAP
 struct iommu_ioas_unmap {
 	__u32 size;
@@ -97,6 +111,14 @@ struct vfio_device_attach_iommufd_pt {
 	__u32 pt_id;
 };
 #define VFIO_DEVICE_ATTACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 19)
+#endif
+
+#ifndef VFIO_DEVICE_DETACH_IOMMUFD_PT
+struct vfio_device_detach_iommufd_pt {
+	__u32 argsz;
+	__u32 flags;
+};
+#define VFIO_DEVICE_DETACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 20)
 #endif
 
 #endif /* VFIO_CDEV_UAPI_H */
