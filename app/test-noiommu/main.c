@@ -67,11 +67,22 @@
  *   init           print the EAL init time and the number of memsegs
  *   bench          time 2 MiB page alloc/free and PA lookups (run it
  *                  without -m, so that each allocation maps a page)
+ *   mapfile        IOMMU_IOAS_MAP_FILE against IOMMU_IOAS_MAP of a
+ *                  hugetlbfs file, a 2 MiB memfd and a 4 KiB memfd: map,
+ *                  GET_PA of every page, unmap, detach (the unpin) and
+ *                  exit (close with the area mapped) timed per method,
+ *                  --cycles times (default 3) in alternating order; every
+ *                  page's PA must be the same by both. It takes a free
+ *                  no-IOMMU device of its own: run EAL with --no-pci (or
+ *                  leave a device out)
  *   dump FILE      write "va iova len" per memseg, then stop (SIGSTOP) so a
  *                  privileged "pagemap" run can read this process's pagemap
  * Options:
  *   --pagemap      also compare with this process's /proc/self/pagemap
  *   --cycles N     churn cycles
+ *   --mapfile-mb N, --mapfile-4k-mb N
+ *                  mapfile's memory of 2 MiB pages (default 1024) and
+ *                  of 4 KiB pages (default 256), less when not available
  *   expect-init-failure
  *                  rte_eal_init() must fail; then, while the process is
  *                  still alive, nothing may be pinned (VmPin), no
@@ -556,6 +567,9 @@ has_arg(int argc, char **argv, const char *arg)
 }
 
 static double eal_init_ms;
+/* --cycles given (else each command's default), mapfile's sizes. */
+static bool cycles_given;
+static unsigned int mapfile_mb, mapfile_4k_mb;
 
 static int
 run_command(const char *cmd, const char *dump_path, unsigned int cycles,
@@ -565,6 +579,9 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return bench_init_report(eal_init_ms);
 	if (strcmp(cmd, "bench") == 0)
 		return bench_run(eal_init_ms);
+	if (strcmp(cmd, "mapfile") == 0)
+		return map_file_run(cycles_given ? cycles : 0, mapfile_mb,
+				mapfile_4k_mb);
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(pagemap_fd, cdev);
 	if (strcmp(cmd, "churn") == 0)
@@ -605,7 +622,7 @@ run_command(const char *cmd, const char *dump_path, unsigned int cycles,
 		return zones_run();
 	if (strcmp(cmd, "dump") == 0 && dump_path != NULL)
 		return cmd_dump(dump_path);
-	printf("unknown command '%s' (check, churn, pchurn, contig, pquery, soak, exhaust, extmem, remap, memevent, hotplug, reinit, ports, anon-at, anon-pool, fork, zones, rendezvous, wait-secondaries, init, bench, dump FILE)\n",
+	printf("unknown command '%s' (check, churn, pchurn, contig, pquery, soak, exhaust, extmem, remap, memevent, hotplug, reinit, ports, anon-at, anon-pool, fork, zones, rendezvous, wait-secondaries, init, bench, mapfile, dump FILE)\n",
 		cmd);
 	return -1;
 }
@@ -666,6 +683,12 @@ main(int argc, char **argv)
 			}
 		} else if (strcmp(argv[i], "--cycles") == 0 && i + 1 < argc) {
 			cycles = strtoul(argv[++i], NULL, 0);
+			cycles_given = true;
+		} else if (strcmp(argv[i], "--mapfile-mb") == 0 && i + 1 < argc) {
+			mapfile_mb = strtoul(argv[++i], NULL, 0);
+		} else if (strcmp(argv[i], "--mapfile-4k-mb") == 0 &&
+				i + 1 < argc) {
+			mapfile_4k_mb = strtoul(argv[++i], NULL, 0);
 		} else if (ncmds < RTE_DIM(cmds)) {
 			cmds[ncmds++] = argv[i];
 			if (strcmp(argv[i], "dump") == 0 && i + 1 < argc)
