@@ -12,7 +12,11 @@ time for each path (least squares over the sizes of one page size) and a
 per-phase breakdown of EAL init. testpmd start-up and exit ("start" rows)
 per --mp-alloc mode and mbuf count, with their phases and kernel calls,
 in the same table and in bench-startup.png; the "size" column is MiB for
-EAL init and mbufs for start-up.
+EAL init and mbufs for start-up. IOMMU_IOAS_MAP_FILE against IOMMU_IOAS_MAP
+(dpdk-test-noiommu mapfile, row bench-mapfile) in a table of its own and
+bench-mapfile.csv: map, GET_PA walk, unmap, detach (the unpin alone) and
+exit (the unpin and the device's reset) per backing, with the
+ratio MAP_FILE/MAP and the spread of the ratios of the runs of one cycle.
 
 Usage: bench.py OUT_DIR NIC=CONSOLE_LOG... [--no-plot]
   One console log per VM run; NIC names the NIC model its forwarding
@@ -41,10 +45,18 @@ ALLOCS = ("native", "anon", "xmem", "xmemhuge")
 STARTUP_KEYS = ["start_ms", "eal_ms", "pool_ms", "link_ms", "exit_ms", "close_ms",
                 "ioas_map", "ioas_unmap", "get_pa", "pagemap_reads",
                 "ioas_map_ms", "get_pa_ms", "pagemap_ms", "populate_ms"]
+# dpdk-test-noiommu mapfile: per backing, the two methods' times.
+MAPFILE_METHODS = ("map", "map_file")
+MAPFILE_BACKINGS = ("hugetlbfs-2M", "memfd-2M", "memfd-4K")
+MAPFILE_KEYS = ["map_ms", "get_pa_ms", "unmap_ms", "detach_ms", "exit_ms"]
 
 
 # What the guest said it did not run, or could not set up.
 NOTES = []
+# "mapfile: run" lines (mode = method, rep = cycle), and the mismatch
+# count of each "mapfile: done" line.
+MAPFILE = []
+MAPFILE_DONE = []
 
 
 def parse(path, nic):
@@ -59,6 +71,16 @@ def parse(path, nic):
             rows.append(dict(w.split("=", 1) for w in m.group(1).split() if "=" in w))
             rows[-1]["nic"] = nic
         m = re.match(r"(bench(?:skip|pool|warmup): .*)", line)
+        if m:
+            NOTES.append(m.group(1).strip())
+        m = re.match(r"mapfile: run (.*)", line)
+        if m:
+            r = dict(w.split("=", 1) for w in m.group(1).split() if "=" in w)
+            MAPFILE.append(dict(r, mode=r.get("method"), rep=r.get("cycle")))
+        m = re.match(r"mapfile: done, ([0-9]+) mismatches(.*)", line)
+        if m:
+            MAPFILE_DONE.append(int(m.group(1)) if not m.group(2).strip() else -1)
+        m = re.match(r"(mapfile: .*(?:stopping at|FAIL).*)", line)
         if m:
             NOTES.append(m.group(1).strip())
     for r in rows:
@@ -78,15 +100,17 @@ def spread(vals):
     return (min(vals), statistics.median(vals), max(vals)) if vals else None
 
 
-def compare(rows, key):
-    """(runs, legacy spread, cdev spread, ratio of medians, ratio spread)."""
+def compare(rows, key, modes=MODES):
+    """(runs, legacy spread, cdev spread, ratio of medians, ratio spread);
+    with other modes, (base, other) in place of (legacy, cdev)."""
+    base, other = modes
     by = {m: {r["rep"]: float(r[key]) for r in rows if r["mode"] == m and key in r}
-          for m in MODES}
-    leg, cdev = spread(list(by["legacy"].values())), spread(list(by["cdev"].values()))
-    pairs = [by["cdev"][k] / by["legacy"][k] for k in by["cdev"]
-             if k in by["legacy"] and by["legacy"][k] > 0]
+          for m in modes}
+    leg, cdev = spread(list(by[base].values())), spread(list(by[other].values()))
+    pairs = [by[other][k] / by[base][k] for k in by[other]
+             if k in by[base] and by[base][k] > 0]
     ratio = cdev[1] / leg[1] if leg and cdev and leg[1] > 0 else float("nan")
-    return (len(by["legacy"]), len(by["cdev"])), leg, cdev, ratio, spread(pairs)
+    return (len(by[base]), len(by[other])), leg, cdev, ratio, spread(pairs)
 
 
 def slope(points):
@@ -123,8 +147,13 @@ def main():
     init = [r for r in rows if r.get("kind") == "init"]
     bad = [r for r in rows if r.get("rc") != "0"] + \
         [r for r in init if "eal_init_ms" not in r]
-    if not rows or bad:
+    if not rows and not MAPFILE or bad:
         sys.exit("bench.py: %d runs, %d failed or malformed" % (len(rows), len(bad)))
+    # A mapfile run must have ended with no mismatch and no failed backing.
+    if MAPFILE and (not MAPFILE_DONE or any(n != 0 for n in MAPFILE_DONE)):
+        sys.exit("bench.py: mapfile: %s" % (
+            "no closing line" if not MAPFILE_DONE else
+            "mismatches or failed backings (%s)" % MAPFILE_DONE))
 
     sizes = sorted({(r["page"], int(r["mem_mb"])) for r in init},
                    key=lambda s: (s[0] != "2M", s[1]))
@@ -177,7 +206,7 @@ def main():
     head = "%-5s %-14s %7s  %-21s %5s %26s %26s %6s %17s" % (
         "", "page/NIC/alloc", "size", "metric", "runs", "legacy min/median/max",
         "cdev min/median/max", "ratio", "pair ratios")
-    lines = [head]
+    lines = [head] if table else []
     for t in table:
         prec = "%.3f" if t[3] in ("rx_mpps", "virt2phy_us") else "%.1f"
         if t[0] == "start" and t[3] not in ("ioas_map_ms", "get_pa_ms", "pagemap_ms",
@@ -186,6 +215,7 @@ def main():
         lines.append("%-5s %-14s %7s  %-21s %5s %26s %26s %6.3f %17s" % (
             t[0], t[1], t[2] or "-", t[3], "%d/%d" % t[4], fmt3(t[5], prec),
             fmt3(t[6], prec), t[7], fmt3(t[8], "%.2f")))
+    lines += mapfile_table(out)
     if slopes:
         lines.append("")
         lines.append("EAL init, marginal cost per page (least squares over all runs):")
@@ -204,6 +234,52 @@ def main():
             plot(init, fwd, nics, sizes, os.path.join(out, "bench.png"))
         if start:
             plot_startup(start, allocs, os.path.join(out, "bench-startup.png"))
+
+
+def mapfile_table(out):
+    """The mapfile figures: bench-mapfile.csv, and the text table's lines."""
+    path = os.path.join(out, "bench-mapfile.csv")
+    if not MAPFILE:
+        if os.path.exists(path):
+            os.remove(path)  # an earlier run's
+        return []
+    backings = sorted({r["backing"] for r in MAPFILE},
+                      key=lambda b: (MAPFILE_BACKINGS.index(b)
+                                     if b in MAPFILE_BACKINGS else len(MAPFILE_BACKINGS), b))
+    table = []  # (backing, mb, metric, runs, map, map_file, ratio, pairs, per GiB)
+    for b in backings:
+        sel = [r for r in MAPFILE if r["backing"] == b]
+        mb = int(sel[0]["size_mb"])
+        for key in MAPFILE_KEYS:
+            c = compare(sel, key, MAPFILE_METHODS)
+            per_gib = tuple(s[1] * 1024 / mb if s and mb else float("nan")
+                            for s in (c[1], c[2]))
+            table.append((b, mb, key) + c + (per_gib,))
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["backing", "size_mb", "metric", "runs_map", "runs_map_file",
+                    "map_min", "map_median", "map_max",
+                    "map_file_min", "map_file_median", "map_file_max",
+                    "map_file_over_map", "pair_ratio_min", "pair_ratio_median",
+                    "pair_ratio_max", "map_median_per_gib", "map_file_median_per_gib"])
+        for t in table:
+            w.writerow(list(t[:3]) + list(t[3]) +
+                       ["%.4f" % v for v in (t[4] or (0, 0, 0))] +
+                       ["%.4f" % v for v in (t[5] or (0, 0, 0))] + ["%.4f" % t[6]] +
+                       ["%.4f" % v for v in (t[7] or (0, 0, 0))] +
+                       ["%.4f" % v for v in t[8]])
+    lines = ["", "IOMMU_IOAS_MAP_FILE against IOMMU_IOAS_MAP (dpdk-test-noiommu mapfile), "
+             "ms: min/median/max, ratio of the medians MAP_FILE/MAP, pair ratios "
+             "(runs of one cycle), medians per GiB:",
+             "%-13s %6s  %-10s %5s %26s %26s %6s %17s %17s" % (
+                 "backing", "MiB", "metric", "runs", "MAP min/median/max",
+                 "MAP_FILE min/median/max", "ratio", "pair ratios", "per GiB MAP/FILE")]
+    for t in table:
+        prec = "%.2f" if t[2] in ("map_ms", "get_pa_ms") else "%.1f"
+        lines.append("%-13s %6d  %-10s %5s %26s %26s %6.3f %17s %17s" % (
+            t[0], t[1], t[2], "%d/%d" % t[3], fmt3(t[4], prec), fmt3(t[5], prec),
+            t[6], fmt3(t[7], "%.2f"), fmt3(t[8], "%.1f")))
+    return lines
 
 
 def plot(init, fwd, nics, sizes, path):

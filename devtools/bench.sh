@@ -7,14 +7,18 @@
 # pagemap counts; testpmd forwarding rate and stop time, 7 times each, on
 # e1000e, igb and virtio-net (one VM per NIC model); testpmd start-up and
 # exit for --mp-alloc native, anon, xmem and xmemhuge at 8k, 128k and 1M
-# mbufs, 3 times each (row bench-startup, e1000e). Then
+# mbufs, 3 times each (row bench-startup, e1000e); IOMMU_IOAS_MAP_FILE
+# against IOMMU_IOAS_MAP of hugetlbfs and memfd memory, 3 cycles (row
+# bench-mapfile, dpdk-test-noiommu mapfile). Then
 # prints min/median/max of every figure with cdev/legacy ratios and their
 # spread, and writes build/bench/{bench.txt,bench.csv,bench.png} (and
-# bench-startup.png when the start-up row ran).
+# bench-startup.png when the start-up row ran, bench-mapfile.csv when the
+# mapfile row ran).
 # Usage: devtools/bench.sh [RE]   (all rows: about 15 minutes under TCG,
 #        plus the start-up row's own time)
 #   RE: only the rows whose name or a tag matches (vm-run.sh --list RE),
-#   e.g. 'startup', or '^bench(-fwd-.*)?$' for the others.
+#   e.g. 'startup', 'mapfile', or '^bench(-fwd-.*)?$' for EAL init,
+#   allocation and forwarding.
 #   BENCH_STARTUP="[-t SECS] REPS MODE[,MODE...] MBUFS...": the start-up
 #   row's arguments instead of the table's, e.g. BENCH_STARTUP="1 native
 #   8192" for a short run; -t SECS: no (mode, size) group that would end
