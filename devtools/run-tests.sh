@@ -127,20 +127,22 @@ own=() main_rows=()
 for n in "${names[@]}"; do
 	if "$dev/vm-run.sh" --own-build "$n"; then own+=("$n"); else main_rows+=("$n"); fi
 done
-bg_result() { echo "$*" >> "$work/bg-results"; }
+# One line per check: a multi-line message (apt's output on a fresh
+# machine) read back line by line would count each line as a failure.
+bg_result() { printf '%s\n' "$(tr '\n' ' ' <<< "$*" | sed 's/ *$//')" >> "$work/bg-results"; }
 background() {
 	local out line lines t t0=$SECONDS libdir plugin with without oot n
 
 	# The style gate: DPDK's checkpatches.sh and check-git-log.sh.
 	t=$SECONDS
 	out=$("$dev/check-style.sh" 2>&1) &&
-		bg_result PASS host:style -- "$out" || bg_result FAIL host:style -- "$(tr '\n' ' ' <<< "$out")"
+		bg_result PASS host:style -- "$(tail -n 1 <<< "$out")" || bg_result FAIL host:style -- "$(tr '\n' ' ' <<< "$out")"
 	phase_done background:style $t
 
 	# The guides, with the project's pages, build without a Sphinx warning.
 	t=$SECONDS
 	out=$("$dev/build-docs.sh" 2>&1) &&
-		bg_result PASS host:docs -- "$out" || bg_result FAIL host:docs -- "$(tr '\n' ' ' <<< "$out")"
+		bg_result PASS host:docs -- "$(tail -n 1 <<< "$out")" || bg_result FAIL host:docs -- "$(tr '\n' ' ' <<< "$out")"
 	phase_done background:docs $t
 
 	# The build matrix: -Werror with gcc (the build above) and clang (what
