@@ -49,6 +49,9 @@ check_table() {
 		ovs) [[ " $kargs " == *" noiommu.debian=1 "* ]] ||
 			bad "kind ovs without noiommu.debian=1 (Open vSwitch comes with the Debian overlay)" ;;
 		*) bad "kind '$kind'" ;; esac
+		# DPDK 22.11: "Cannot get hugepage information" in a secondary.
+		[[ " $kargs " == *" noiommu.zones=1 "* && " $args " == *" --no-huge "* ]] &&
+			bad "noiommu.zones=1 with --no-huge: no secondary attaches to a --no-huge primary"
 		[[ $user =~ ^(root|dpdk:[a-z_,]*(:[0-9]+)?)$ ]] || bad "user '$user'"
 		[ "$preload" = - ] || [ -f "$NOIOMMU_TOP/devtools/guest/$preload.c" ] ||
 			bad "preload '$preload' (no devtools/guest/$preload.c)"
