@@ -11,7 +11,9 @@
  *  - the descriptor rings of the ethdev PMDs ("eth_p*", reserved by
  *    rte_eth_dma_zone_reserve()) and virtio's vrings ("port*_vq*") are
  *    IOVA-contiguous: mz->iova + off == PA(mz->addr + off) on every page;
- *  - every mempool chunk has an IOVA, and it holds on every page.
+ *  - every mempool chunk has an IOVA, and it holds on every page;
+ *  - every segment of external memory that has an IOVA holds it on
+ *    every page.
  * DPDK does not record which other memzones were reserved IOVA-contiguous:
  * those are counted, not judged, past their first byte.
  */
@@ -32,6 +34,7 @@
 struct zones_report {
 	unsigned int zones, rings, split_zones;
 	unsigned int chunks, private_chunks, private_pools;
+	unsigned int ext_segs, ext_no_iova;
 	uint64_t pages, mismatches;
 	int failed;
 };
@@ -143,6 +146,32 @@ check_chunk(struct rte_mempool *mp, void *arg,
 			memhdr->iova, bad - 1, pa);
 }
 
+/*
+ * External memory (rte_malloc_heap_memory_add, rte_extmem_register):
+ * its segments' IOVAs, which buffers carved from it take.
+ */
+static int
+check_external_seg(const struct rte_memseg_list *msl,
+		const struct rte_memseg *ms, void *arg)
+{
+	struct zones_report *r = arg;
+	uint64_t bad;
+	rte_iova_t pa;
+
+	if (!msl->external)
+		return 0;
+	r->ext_segs++;
+	if (ms->iova == RTE_BAD_IOVA) {
+		r->ext_no_iova++;
+		return 0;
+	}
+	bad = check_range(r, ms->addr, ms->iova, ms->len, &pa);
+	if (bad != 0)
+		report_mismatch(r, "external memseg", "", ms->addr, ms->iova,
+			bad - 1, pa);
+	return 0;
+}
+
 static void
 check_mempool(struct rte_mempool *mp, void *arg)
 {
@@ -153,7 +182,7 @@ check_mempool(struct rte_mempool *mp, void *arg)
 	 * A pool in a heap of external memory (testpmd's --mp-alloc=xmem) has
 	 * its header and chunk list there too: the primary's own mapping,
 	 * which a secondary cannot read. The memsegs of that memory are
-	 * shared: the check command compares their IOVAs.
+	 * shared: check_external_seg() compares their IOVAs.
 	 */
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY && msl != NULL &&
 			msl->external) {
@@ -170,10 +199,12 @@ zones_run(void)
 
 	rte_memzone_walk(check_memzone, &r);
 	rte_mempool_walk(check_mempool, &r);
-	printf("zones: %u memzones (%u rings), %u mempool chunks; private to the primary, not checked: %u chunks, %u pools in external memory; %"
+	rte_memseg_walk(check_external_seg, &r);
+	printf("zones: %u memzones (%u rings), %u mempool chunks, %u external memsegs (%u without IOVA); private to the primary, not checked: %u chunks, %u pools in external memory; %"
 		PRIu64 " pages checked, %" PRIu64 " mismatches, %u memzones not IOVA-contiguous\n",
-		r.zones, r.rings, r.chunks, r.private_chunks, r.private_pools,
-		r.pages, r.mismatches, r.split_zones);
+		r.zones, r.rings, r.chunks, r.ext_segs, r.ext_no_iova,
+		r.private_chunks, r.private_pools, r.pages, r.mismatches,
+		r.split_zones);
 	if (r.rings == 0) {
 		printf("zones: FAIL no descriptor ring memzone: is a primary with ports running?\n");
 		r.failed = 1;
