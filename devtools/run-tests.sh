@@ -34,12 +34,14 @@ result() { # PASS|FAIL text...
 # Budget of the whole run and each phase's share, in seconds, on this
 # project's 2-core machine: cold (empty cache) and warm. A run over its
 # budget or a phase over its share says so in one line.
-declare -A cold_share=([total]=3600 [host-packages]=240 [debian-kernels]=120
-	[kernels]=720 [dpdk-gcc]=420 [initramfs]=60 [host-checks]=60
-	[rows]=1800 [background]=1800 [rows-own-build]=420)
-declare -A warm_share=([total]=1500 [host-packages]=30 [debian-kernels]=30
+# The totals are the developers' guide's: cold well under CI's 90 minutes
+# (75), warm under 30.
+declare -A cold_share=([total]=4500 [host-packages]=240 [debian-kernels]=120
+	[kernels]=900 [dpdk-gcc]=600 [initramfs]=60 [host-checks]=60
+	[rows]=2100 [background]=2100 [rows-own-build]=480)
+declare -A warm_share=([total]=1800 [host-packages]=30 [debian-kernels]=30
 	[kernels]=30 [dpdk-gcc]=60 [initramfs]=60 [host-checks]=60
-	[rows]=1080 [background]=300 [rows-own-build]=300)
+	[rows]=1320 [background]=300 [rows-own-build]=360)
 finish() {
 	local name s share total=$((SECONDS - t_run)) budget
 	local -n shares=${temp}_share
