@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_fbarray.h>
 #include <rte_memory.h>
 #include <rte_memzone.h>
 #include <rte_mempool.h>
@@ -175,27 +177,71 @@ check_chunk(struct rte_mempool *mp, void *arg,
  * External memory (rte_malloc_heap_memory_add, rte_extmem_register):
  * its segments' IOVAs, which buffers carved from it take.
  */
-static int
-check_external_seg(const struct rte_memseg_list *msl,
-		const struct rte_memseg *ms, void *arg)
+static void
+check_external_seg(struct zones_report *r, const struct rte_memseg *ms)
 {
-	struct zones_report *r = arg;
 	uint64_t bad;
 	rte_iova_t pa;
 
-	if (!msl->external)
-		return 0;
 	r->ext_segs++;
 	if (ms->iova == RTE_BAD_IOVA) {
 		r->ext_no_iova++;
-		return 0;
+		return;
 	}
 	bad = check_range(r, ms->addr, ms->iova,
 			asks_only_page_starts(ms->addr) ? 1 : ms->len, &pa);
 	if (bad != 0)
 		report_mismatch(r, "external memseg", "", ms->addr, ms->iova,
 			bad - 1, pa);
+}
+
+#define ZONES_EXT_MAX 16
+
+struct ext_lists {
+	struct rte_memseg_list *msl[ZONES_EXT_MAX];
+	unsigned int n;
+};
+
+static int
+collect_external(const struct rte_memseg_list *msl, void *arg)
+{
+	struct ext_lists *e = arg;
+
+	if (msl->external && e->n < ZONES_EXT_MAX)
+		e->msl[e->n++] = (struct rte_memseg_list *)(uintptr_t)msl;
 	return 0;
+}
+
+/*
+ * The segment table of external memory lives in a file the process that
+ * added the memory maps: a secondary attaches it (rte_extmem_attach) to
+ * read the table, not the memory, which may be the primary's own.
+ */
+static void
+check_external_memory(struct zones_report *r)
+{
+	bool secondary = rte_eal_process_type() != RTE_PROC_PRIMARY;
+	struct rte_memseg_list *msl;
+	struct ext_lists e = { .n = 0 };
+	unsigned int i;
+	int idx;
+
+	rte_memseg_list_walk(collect_external, &e);
+	for (i = 0; i < e.n; i++) {
+		msl = e.msl[i];
+		if (secondary && rte_extmem_attach(msl->base_va, msl->len) != 0) {
+			printf("zones: FAIL cannot attach external memory %p: %s\n",
+				msl->base_va, rte_strerror(rte_errno));
+			r->failed = 1;
+			continue;
+		}
+		for (idx = rte_fbarray_find_next_used(&msl->memseg_arr, 0);
+				idx >= 0;
+				idx = rte_fbarray_find_next_used(&msl->memseg_arr, idx + 1))
+			check_external_seg(r, rte_fbarray_get(&msl->memseg_arr, idx));
+		if (secondary)
+			rte_extmem_detach(msl->base_va, msl->len);
+	}
 }
 
 static void
@@ -208,7 +254,7 @@ check_mempool(struct rte_mempool *mp, void *arg)
 	 * A pool in a heap of external memory (testpmd's --mp-alloc=xmem) has
 	 * its header and chunk list there too: the primary's own mapping,
 	 * which a secondary cannot read. The memsegs of that memory are
-	 * shared: check_external_seg() compares their IOVAs.
+	 * shared: check_external_memory() compares their IOVAs.
 	 */
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY && msl != NULL &&
 			msl->external) {
@@ -225,7 +271,7 @@ zones_run(void)
 
 	rte_memzone_walk(check_memzone, &r);
 	rte_mempool_walk(check_mempool, &r);
-	rte_memseg_walk(check_external_seg, &r);
+	check_external_memory(&r);
 	printf("zones: %u memzones (%u rings), %u mempool chunks, %u external memsegs (%u without IOVA); not checked: %u chunks private to the primary, %u pools in external memory, %u zones or chunks in external hugepages (their memsegs are); %"
 		PRIu64 " pages checked, %" PRIu64 " mismatches, %u memzones not IOVA-contiguous\n",
 		r.zones, r.rings, r.chunks, r.ext_segs, r.ext_no_iova,
