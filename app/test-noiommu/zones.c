@@ -195,10 +195,8 @@ check_external_seg(struct zones_report *r, const struct rte_memseg *ms)
 			bad - 1, pa);
 }
 
-#define ZONES_EXT_MAX 16
-
 struct ext_lists {
-	struct rte_memseg_list *msl[ZONES_EXT_MAX];
+	struct rte_memseg_list *msl[RTE_MAX_MEMSEG_LISTS];
 	unsigned int n;
 };
 
@@ -207,7 +205,7 @@ collect_external(const struct rte_memseg_list *msl, void *arg)
 {
 	struct ext_lists *e = arg;
 
-	if (msl->external && e->n < ZONES_EXT_MAX)
+	if (msl->external)
 		e->msl[e->n++] = (struct rte_memseg_list *)(uintptr_t)msl;
 	return 0;
 }
